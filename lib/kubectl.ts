@@ -1,0 +1,115 @@
+/**
+ * kubectl, always with an explicit --context (and --kubeconfig when configured), so a deploy
+ * never lands on whatever context happens to be current. Parses stdout only: kubectl writes
+ * warnings to stderr.
+ */
+import { CommandError, run, type RunOptions, type RunResult, type Runner } from './exec.ts';
+import type { K8sObject } from './manifests.ts';
+import { describeObject, toYaml } from './manifests.ts';
+import { FIELD_MANAGER } from './names.ts';
+import type { Redactor } from './redact.ts';
+
+export interface ClusterTarget {
+  context: string;
+  kubeconfig?: string;
+}
+
+export type ApplyOutcome = 'created' | 'configured' | 'unchanged';
+
+export interface ApplyResult {
+  outcomes: { object: string; outcome: ApplyOutcome }[];
+  summary: string;
+}
+
+// One line per object: kind, namespace, name, resourceVersion. Used for both get and apply, so
+// Secret data never has to be read back.
+const IDENTITY_TEMPLATE =
+  '{{if .items}}{{range .items}}{{.kind}}{{"\\t"}}{{.metadata.namespace}}{{"\\t"}}{{.metadata.name}}{{"\\t"}}{{.metadata.resourceVersion}}{{"\\n"}}{{end}}' +
+  '{{else}}{{.kind}}{{"\\t"}}{{.metadata.namespace}}{{"\\t"}}{{.metadata.name}}{{"\\t"}}{{.metadata.resourceVersion}}{{"\\n"}}{{end}}';
+
+function identityKey(kind: string, namespace: string | undefined, name: string): string {
+  return `${kind}/${namespace || ''}/${name}`;
+}
+
+/** Parses IDENTITY_TEMPLATE output into key -> resourceVersion. */
+export function parseIdentities(stdout: string): Map<string, string> {
+  const versions = new Map<string, string>();
+  for (const line of stdout.split('\n')) {
+    const [kind, namespace, name, version] = line.split('\t');
+    if (kind && name && version !== undefined) versions.set(identityKey(kind, namespace === '<no value>' ? '' : namespace, name), version);
+  }
+  return versions;
+}
+
+export function summarizeOutcomes(outcomes: ApplyResult['outcomes']): string {
+  const counts = new Map<ApplyOutcome, number>();
+  for (const { outcome } of outcomes) counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
+  return (['created', 'configured', 'unchanged'] as const)
+    .filter((outcome) => counts.has(outcome))
+    .map((outcome) => `${counts.get(outcome)} ${outcome}`)
+    .join(', ');
+}
+
+export class Kubectl {
+  constructor(
+    private readonly runner: Runner,
+    readonly target: ClusterTarget,
+    private readonly redactor?: Redactor,
+  ) {}
+
+  argv(args: string[]): string[] {
+    return ['kubectl', ...(this.target.kubeconfig ? ['--kubeconfig', this.target.kubeconfig] : []), '--context', this.target.context, ...args];
+  }
+
+  exec(args: string[], options?: RunOptions): Promise<RunResult> {
+    return this.runner.exec(this.argv(args), options);
+  }
+
+  run(args: string[], options?: RunOptions): Promise<RunResult> {
+    return run(this.runner, this.argv(args), options, this.redactor);
+  }
+
+  async json<T>(args: string[], options?: RunOptions): Promise<T> {
+    const { stdout } = await this.run([...args, '-o', 'json'], options);
+    return JSON.parse(stdout) as T;
+  }
+
+  /** Fails with the context name and kubectl's own reason when the API server cannot be reached. */
+  async checkReachable(timeoutSeconds = 10): Promise<string> {
+    const result = await this.exec(['get', '--raw', '/version', `--request-timeout=${timeoutSeconds}s`], { timeoutMs: (timeoutSeconds + 5) * 1000 });
+    if (result.exitCode !== 0) {
+      const reason = (result.stderr.trim().split('\n').pop() ?? '').trim();
+      throw new Error(
+        `cannot reach the cluster of context "${this.target.context}"${this.target.kubeconfig ? ` in ${this.target.kubeconfig}` : ''}: ${reason || `kubectl exited with ${result.exitCode}`}\n` +
+          'check that the cluster is running and the context is right (`kubectl config get-contexts`)',
+      );
+    }
+    const version = JSON.parse(result.stdout) as { gitVersion?: string };
+    return version.gitVersion ?? 'unknown version';
+  }
+
+  /**
+   * Server-side apply on stdin. Reports each object as created, configured or unchanged by
+   * comparing resourceVersions before and after: a no-op apply does not bump them.
+   */
+  async apply(objects: K8sObject[]): Promise<ApplyResult> {
+    if (objects.length === 0) return { outcomes: [], summary: 'nothing to apply' };
+    const yaml = toYaml(objects);
+    const before = await this.run(['get', '-f', '-', '--ignore-not-found', '-o', `go-template=${IDENTITY_TEMPLATE}`], { input: yaml });
+    const after = await this.run(
+      ['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '--force-conflicts', '-f', '-', '-o', `go-template=${IDENTITY_TEMPLATE}`],
+      { input: yaml },
+    );
+    const previous = parseIdentities(before.stdout);
+    const current = parseIdentities(after.stdout);
+    const outcomes = objects.map((object) => {
+      const key = identityKey(object.kind, object.metadata.namespace, object.metadata.name);
+      const was = previous.get(key);
+      const outcome: ApplyOutcome = was === undefined ? 'created' : was === current.get(key) ? 'unchanged' : 'configured';
+      return { object: describeObject(object), outcome };
+    });
+    return { outcomes, summary: summarizeOutcomes(outcomes) };
+  }
+}
+
+export { CommandError };

@@ -1,0 +1,62 @@
+/**
+ * The plan: every object a bootstrap applies, in apply order, built from the validated config
+ * and the secret values. The dry-run prints exactly this (Secret values masked).
+ */
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { K8sObject } from './manifests.ts';
+import { renderStack, sortForApply, toYaml } from './manifests.ts';
+import type { Redactor } from './redact.ts';
+import { loadTemplates } from './render.ts';
+import type { Config } from './schema.ts';
+import { buildSecrets, redactSecretObjects } from './secrets.ts';
+import type { ImageOverrides } from './views.ts';
+
+export interface Plan {
+  namespace: K8sObject[];
+  secrets: K8sObject[];
+  manifests: K8sObject[];
+}
+
+export interface PlanInputs {
+  config: Config;
+  configFile: string;
+  templatesDir: string;
+  env: Record<string, string | undefined>;
+  redactor: Redactor;
+  images?: ImageOverrides;
+  onGithubActions?: boolean;
+  announce?: (line: string) => void;
+}
+
+export function buildPlan(inputs: PlanInputs): Plan {
+  const { config, redactor } = inputs;
+  const secrets = buildSecrets(
+    config,
+    { env: inputs.env, baseDir: dirname(inputs.configFile), readFile: (path) => readFileSync(path, 'utf8') },
+    redactor,
+    inputs.onGithubActions,
+    inputs.announce,
+  ).objects;
+  const rendered = sortForApply(renderStack(config, loadTemplates(inputs.templatesDir), inputs.images));
+  return {
+    namespace: rendered.filter((o) => o.kind === 'Namespace'),
+    secrets,
+    manifests: rendered.filter((o) => o.kind !== 'Namespace'),
+  };
+}
+
+export function planObjects(plan: Plan): K8sObject[] {
+  return [...plan.namespace, ...plan.secrets, ...plan.manifests];
+}
+
+/** The plan as YAML with Secret values masked: what --dry-run prints and artifacts keep. */
+export function redactedPlanYaml(plan: Plan, redactor: Redactor): string {
+  return redactor.mask(toYaml(redactSecretObjects(planObjects(plan))));
+}
+
+export function workloadsOf(objects: K8sObject[]): { kind: 'Deployment' | 'StatefulSet'; name: string }[] {
+  return objects
+    .filter((o): o is K8sObject & { kind: 'Deployment' | 'StatefulSet' } => o.kind === 'Deployment' || o.kind === 'StatefulSet')
+    .map((o) => ({ kind: o.kind, name: o.metadata.name }));
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env -S npx tsx
+/**
+ * Stands up the Demon stack: kind (created or reused) or an existing cluster, then namespace,
+ * Secrets and manifests with server-side apply, then waits until every workload is ready.
+ *   npx tsx scripts/bootstrap.mts [--config FILE] [--dry-run] [--verbose]
+ */
+import { accessHints, bootstrapContext, bootstrapSteps } from '../lib/bootstrap.ts';
+import { loadConfig } from '../lib/config.ts';
+import { COMMON_FLAGS, helpText, parseFlags } from '../lib/flags.ts';
+import { runMain } from '../lib/main.ts';
+import { buildPlan, redactedPlanYaml, type PlanInputs } from '../lib/plan.ts';
+import { checkLocal, missingEnv } from '../lib/preflight.ts';
+import { UsageError } from '../lib/errors.ts';
+import { createSession, TEMPLATES_DIR } from '../lib/session.ts';
+import { runSteps, formatDuration } from '../lib/steps.ts';
+
+const FLAGS = {
+  ...COMMON_FLAGS,
+  'dry-run': { type: 'boolean', description: 'print the YAML a real run would apply (Secret values masked); contact nothing', default: false },
+} as const;
+
+await runMain(async (main) => {
+  const flags = parseFlags(main.argv, FLAGS);
+  if (flags.help) {
+    main.stdout.write(helpText('npx tsx scripts/bootstrap.mts [options]', 'Deploy the Demon stack and wait until it is ready.', FLAGS));
+    return 0;
+  }
+  const started = performance.now();
+  const config = loadConfig(flags.config);
+  const session = createSession(main, flags.verbose);
+  const announce = (line: string) => main.stdout.write(`${line}\n`);
+  const planInputs: PlanInputs = { config, configFile: flags.config, templatesDir: TEMPLATES_DIR, env: main.env, redactor: main.redactor, onGithubActions: session.onGithubActions, announce };
+
+  if (flags['dry-run']) {
+    const missing = missingEnv(config, main.env);
+    if (missing.length) throw new UsageError('dry run: some secret values are missing', missing);
+    const plan = buildPlan(planInputs);
+    main.stdout.write(redactedPlanYaml(plan, main.redactor));
+    const count = plan.namespace.length + plan.secrets.length + plan.manifests.length;
+    session.output.line(`dry run: ${count} objects for namespace ${config.namespace}; nothing was contacted or changed`);
+    return 0;
+  }
+
+  const context = bootstrapContext(config, session, planInputs);
+  await runSteps(bootstrapSteps(), context, session.output);
+  const verdict = context.changed === 0 ? 'unchanged: the cluster already matched the config' : `${context.changed} objects created or changed`;
+  session.output.line(`bootstrap done in ${formatDuration(Math.round(performance.now() - started))}: ${verdict}`);
+  session.output.line('reach the services with:');
+  for (const hint of accessHints(context.plan!, context.kubectl.target.context, config.namespace)) session.output.line(hint);
+  return 0;
+});
