@@ -43,10 +43,20 @@ function knownKeys(path: Path): string[] {
   return def?.type === 'object' && def.shape ? Object.keys(def.shape) : [];
 }
 
+type Ranged = { range?: [number, number, number] | null };
+
+/** The key node of `key` in the mapping at `parent`: an unknown key is reported where it is written. */
+function keyNode(document: Document, parent: Path, key: PropertyKey): Ranged | undefined {
+  const map = (parent.length ? document.getIn(parent as unknown[], true) : document.contents) as { items?: { key?: Ranged & { value?: unknown } }[] } | undefined;
+  return map?.items?.find((pair) => pair.key?.value === key)?.key;
+}
+
 /** `file:line:col` of the YAML node at a path, or of the nearest ancestor that exists. */
 function locate(file: string, document: Document, lines: LineCounter, path: Path): string {
-  for (let depth = path.length; depth >= 0; depth--) {
-    const node = document.getIn(path.slice(0, depth) as unknown[], true) as { range?: [number, number, number] } | undefined;
+  const candidates: (Ranged | undefined)[] = [];
+  if (path.length) candidates.push(keyNode(document, path.slice(0, -1), path[path.length - 1]!));
+  for (let depth = path.length; depth >= 0; depth--) candidates.push(document.getIn(path.slice(0, depth) as unknown[], true) as Ranged | undefined);
+  for (const node of candidates) {
     if (node?.range) {
       const { line, col } = lines.linePos(node.range[0]);
       return `${file}:${line}:${col}`;
@@ -93,11 +103,11 @@ export function loadConfig(file: string): Config {
     throw new UsageError(`config file ${file} ${reason}; pass an existing file with --config FILE (the default is config/demon.yaml)`);
   }
   const lines = new LineCounter();
-  const document = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const document = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   if (document.errors.length) {
     const problems = document.errors.map((e) => {
       const pos = e.linePos?.[0];
-      return `${file}${pos ? `:${pos.line}:${pos.col}` : ''}: ${e.message.split('\n')[0]}`;
+      return `${file}${pos ? `:${pos.line}:${pos.col}` : ''}: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`;
     });
     throw new UsageError(`${file} is not valid YAML`, problems);
   }

@@ -17,7 +17,7 @@ export const dnsSubdomain = z
   .max(253, 'must be at most 253 characters')
   .regex(DNS1123_SUBDOMAIN, 'must be a DNS-1123 subdomain: lowercase letters, digits, "-" and "." (e.g. "demon.example.com")');
 
-export const port = z.int('must be a whole number').min(1, 'must be a port between 1 and 65535').max(65535, 'must be a port between 1 and 65535');
+export const port = z.int().min(1, 'must be a port between 1 and 65535').max(65535, 'must be a port between 1 and 65535');
 
 const DURATION = /^(\d+(ms|s|m|h))+$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };

@@ -9,6 +9,17 @@ import {
   quantity, registryServer, secretKey,
 } from './formats.ts';
 
+// Messages a person can act on: "is required", "must be a number, not a string".
+z.config({
+  customError: (issue) => {
+    if (issue.code !== 'invalid_type') return undefined;
+    if (issue.input === undefined) return 'is required';
+    const got = Array.isArray(issue.input) ? 'a list' : issue.input === null ? 'null' : `a ${typeof issue.input}`;
+    const want = issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected === 'int' ? 'whole number' : issue.expected}`;
+    return `must be ${want}, not ${got}`;
+  },
+});
+
 const resourceAmounts = z.strictObject({
   cpu: quantity.optional().describe('CPU, e.g. "100m"'),
   memory: quantity.optional().describe('memory, e.g. "128Mi"'),

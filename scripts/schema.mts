@@ -1,0 +1,36 @@
+#!/usr/bin/env -S npx tsx
+/**
+ * Regenerates config/demon.schema.json from the zod schema. `npm test` fails when the
+ * committed file drifts from the schema, so run this after changing lib/schema.ts.
+ *   npx tsx scripts/schema.mts [--check]
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { helpText, parseFlags } from '../lib/flags.ts';
+import { configJsonSchema } from '../lib/json-schema.ts';
+import { runMain } from '../lib/main.ts';
+import { REPO_ROOT } from '../lib/session.ts';
+
+const FLAGS = {
+  check: { type: 'boolean', description: 'only check that the committed schema is current (exit 1 if not)', default: false },
+  help: { type: 'boolean', description: 'show this help', default: false },
+} as const;
+
+await runMain(async (main) => {
+  const flags = parseFlags(main.argv, FLAGS);
+  if (flags.help) {
+    main.stdout.write(helpText('npx tsx scripts/schema.mts [--check]', 'Write config/demon.schema.json from lib/schema.ts.', FLAGS));
+    return 0;
+  }
+  const file = resolve(REPO_ROOT, 'config/demon.schema.json');
+  const schema = configJsonSchema();
+  const current = (() => { try { return readFileSync(file, 'utf8'); } catch { return ''; } })();
+  if (current === schema) {
+    main.stderr.write('config/demon.schema.json: unchanged\n');
+    return 0;
+  }
+  if (flags.check) throw new Error('config/demon.schema.json is out of date; run `npx tsx scripts/schema.mts`');
+  writeFileSync(file, schema);
+  main.stderr.write('config/demon.schema.json: written\n');
+  return 0;
+});
