@@ -92,6 +92,12 @@ export class ZxRunner implements Runner {
     const started = performance.now();
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const output = await $({
+      // POSIX sh running `exec tool ...`: no bash start-up files (bash sources ~/.bashrc when
+      // its stdin is a socket, as node's pipes are), and the tool itself receives the kill
+      // signal on timeout. Arguments are quoted one by one for sh.
+      shell: '/bin/sh',
+      prefix: 'exec ',
+      quote: shellQuote,
       input: options.input,
       env: { ...this.options.env, ...options.env } as NodeJS.ProcessEnv,
       timeout: timeoutMs,

@@ -41,7 +41,7 @@ export function parseFlags<S extends FlagSpecs>(argv: string[], specs: S): Flags
   );
   try {
     const { values } = parseArgs({ args: argv, options: options as never, strict: true, allowPositionals: false });
-    return values as Flags<S>;
+    return { ...(values as object) } as Flags<S>;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const unknown = /Unknown option '--?([^']+)'/.exec(message)?.[1];

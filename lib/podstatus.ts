@@ -84,6 +84,18 @@ export interface Finding {
 const PULL_REASONS = new Set(['ErrImagePull', 'ImagePullBackOff']);
 const CONFIG_REASONS = new Set(['CreateContainerConfigError', 'CreateContainerError', 'InvalidImageName', 'ErrImageNeverPull', 'RunContainerError']);
 
+/**
+ * Crashed and restarted at least twice. One restart is normal for apps that start before NATS
+ * is ready; kubelet shows CrashLoopBackOff or the last termination between restarts.
+ */
+export const CRASH_LOOP_RESTARTS = 2;
+
+function crashLooping(status: ContainerStatus): boolean {
+  if (status.restartCount < CRASH_LOOP_RESTARTS) return false;
+  const terminated = status.state?.terminated;
+  return status.state?.waiting?.reason === 'CrashLoopBackOff' || (terminated !== undefined && terminated.exitCode !== 0);
+}
+
 /** Everything wrong with one pod right now (empty when it is fine or merely starting). */
 export function podFindings(pod: Pod): Finding[] {
   if (pod.metadata.deletionTimestamp) return []; // an old pod on its way out
@@ -100,8 +112,8 @@ export function podFindings(pod: Pod): Finding[] {
     const base = { pod: name, container: status.name, reason, message: waiting?.message ?? reason };
     if (PULL_REASONS.has(reason)) findings.push({ cause: 'image-pull', ...base });
     else if (CONFIG_REASONS.has(reason)) findings.push({ cause: 'config-error', ...base });
-    else if (reason === 'CrashLoopBackOff') {
-      const last = status.lastState?.terminated;
+    else if (crashLooping(status)) {
+      const last = status.state?.terminated ?? status.lastState?.terminated;
       const detail = last ? `last exit code ${last.exitCode}${last.reason ? ` (${last.reason})` : ''}, restarted ${status.restartCount} times` : `restarted ${status.restartCount} times`;
       findings.push({ cause: 'crash-loop', ...base, message: detail, previousLogs: true });
     } else if (status.state?.running && !status.ready && (pod.status?.containerStatuses ?? []).includes(status)) {

@@ -64,9 +64,8 @@ for m in "${mounts[@]}"; do
   umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || log "could not unmount $m"
 done
 
-# 6. network: the pods' bridge, our FORWARD fence, the portmap plugin's and kubelet's chains
-ip link del "$CNI_BRIDGE" 2>/dev/null || true
-"$CLUSTER_DIR/pod-firewall.sh" remove
+# 6. network: the pods' bridge and our chains, the portmap plugin's and the kubelet's chains
+"$CLUSTER_DIR/pod-network.sh" remove
 "$CLUSTER_DIR/remove-k8s-chains.sh"
 
 # 7. the empty cgroups the kubelet made for pods (rmdir only removes empty ones)

@@ -19,6 +19,7 @@ REGISTRY_ADDR=127.0.0.1:5001
 REGISTRY_USER=demon
 POD_CIDR=10.88.0.0/16             # pods only live in netns the cluster creates
 SERVICE_CIDR=10.96.0.0/12
+KUBERNETES_SERVICE_IP=10.96.0.1   # the "kubernetes" Service: pod-network.sh DNATs it to the apiserver
 CNI_BRIDGE=demone2e0              # our own bridge name, never docker0 or cni0
 PAUSE_IMAGE=localhost/demon-e2e/pause:1
 CACHE_ROOT=${DEMON_E2E_CACHE:-$HOME/.cache/demon-e2e}

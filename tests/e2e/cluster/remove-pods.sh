@@ -7,6 +7,8 @@ source "$(dirname "$0")/lib.sh"
 
 # only a cached crictl: down.sh must not start a build
 if [[ -x $CRICTL ]]; then
+  n=$(timeout 20 "$CRICTL" --runtime-endpoint "unix://$CONTAINERD_SOCK" pods -q 2>/dev/null | wc -l)
+  ((n == 0)) || log "removing $n pod sandbox(es) with crictl rmp -fa"
   timeout 90 "$CRICTL" --runtime-endpoint "unix://$CONTAINERD_SOCK" --timeout 30s \
     rmp -fa >"$LOGS/crictl-rmp.log" 2>&1 ||
     { log "crictl rmp -fa failed"; tail -n 5 "$LOGS/crictl-rmp.log" >&2; }

@@ -27,9 +27,10 @@ server = "http://$host"
 TOML
 done
 
-# One bridge network for pods. The only route pods get is the pod subnet itself (no default
-# route), so a pod can reach other pods and the bridge's gateway address, and nothing else.
-# ipMasq is off for the same reason. host-local keeps its leases under $STATE.
+# One bridge network for pods. Pods get no default route: only the pod subnet and the
+# apiserver's Service IP (DNATed to 127.0.0.1:6443 by pod-network.sh), so a pod can reach other
+# pods, the bridge's gateway address and the apiserver, and nothing else. ipMasq is off for the
+# same reason. host-local keeps its leases under $STATE.
 cat >"$STATE/cni/net.d/10-demon-e2e.conflist" <<JSON
 {
   "cniVersion": "1.0.0",
@@ -45,7 +46,7 @@ cat >"$STATE/cni/net.d/10-demon-e2e.conflist" <<JSON
         "type": "host-local",
         "dataDir": "$STATE/cni/ipam",
         "ranges": [[{ "subnet": "$POD_CIDR" }]],
-        "routes": [{ "dst": "$POD_CIDR" }]
+        "routes": [{ "dst": "$POD_CIDR" }, { "dst": "$KUBERNETES_SERVICE_IP/32" }]
       }
     },
     { "type": "portmap", "capabilities": { "portMappings": true } }
@@ -99,10 +100,8 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
     config_path = "$CONTAINERD_DIR/certs.d"
 TOML
 
-# Pods on our bridge: allowed to talk to each other, never forwarded anywhere else. Bridged
-# frames pass the FORWARD chain (br_netfilter), whose policy dockerd sets to DROP, so pod-to-pod
-# traffic needs the ACCEPT; the DROPs are a second fence behind the missing default route.
-"$CLUSTER_DIR/pod-firewall.sh" add
+# The bridge, the fence around the pod subnet and the apiserver's Service IP (pod-network.sh).
+"$CLUSTER_DIR/pod-network.sh" add
 
 # for `crictl --config $STATE/crictl.yaml ...` (down.sh, and a human looking at the node)
 cat >"$STATE/crictl.yaml" <<YAML

@@ -61,6 +61,10 @@ if ! kubectl_admin wait node --all --for=condition=Ready --timeout=120s >/dev/nu
   die "node $NODE_NAME not Ready after 120s"
 fi
 
+# A pod is refused until its namespace's "default" ServiceAccount exists; make sure the
+# controller-manager has made it for "default" before calling the cluster up.
+wait_for kube-controller-manager 30 kubectl_admin -n default get serviceaccount default
+
 cat >"$STATE/env.sh" <<ENV
 # Written by tests/e2e/cluster/up.sh: source it before the e2e tests. No secrets in here.
 export DEMON_E2E_STATE=$STATE

@@ -1,0 +1,126 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { CommandError, commandLine, run, ZxRunner } from '../lib/exec.ts';
+import { UsageError } from '../lib/errors.ts';
+import { COMMON_FLAGS, helpText, parseFlags } from '../lib/flags.ts';
+import { exitCodeFor, formatError } from '../lib/main.ts';
+import { memoryOutput } from '../lib/output.ts';
+import { MASK, Redactor } from '../lib/redact.ts';
+import { runSteps } from '../lib/steps.ts';
+
+const SENTINEL = 'sentinel-Pa55word-7f3a';
+
+const redact = suite('redact');
+redact('masks a secret and its base64 form, longest first', () => {
+  const redactor = new Redactor();
+  redactor.add(SENTINEL);
+  const b64 = Buffer.from(SENTINEL).toString('base64');
+  assert.is(redactor.mask(`a ${SENTINEL} b ${b64} c`), `a ${MASK} b ${MASK} c`);
+});
+redact('announces ::add-mask:: lines only under GitHub Actions', () => {
+  assert.equal(new Redactor().add(SENTINEL, false), []);
+  assert.equal(new Redactor().add(SENTINEL, true), [`::add-mask::${SENTINEL}`, `::add-mask::${Buffer.from(SENTINEL).toString('base64')}`]);
+});
+redact('ignores values too short to mask safely', () => {
+  const redactor = new Redactor();
+  redactor.add('ab');
+  assert.is(redactor.mask('abc'), 'abc');
+});
+redact.run();
+
+const exec = suite('exec: the real runner (local processes only)');
+const quiet = () => new ZxRunner({ env: { PATH: process.env.PATH }, redactor: new Redactor() });
+exec('passes arguments as an array: no shell expansion of $, quotes or globs', async () => {
+  const result = await quiet().exec(['printf', '%s|', 'a b', '$HOME', "it's", '*']);
+  assert.is(result.stdout, "a b|$HOME|it's|*|");
+});
+exec('feeds stdin and keeps stdout and stderr apart', async () => {
+  const result = await quiet().exec(['sh', '-c', 'cat; echo warn >&2; exit 3'], { input: 'from stdin' });
+  assert.equal([result.exitCode, result.stdout, result.stderr], [3, 'from stdin', 'warn\n']);
+});
+exec('kills a command at its timeout and says so', async () => {
+  const started = Date.now();
+  const result = await quiet().exec(['sleep', '10'], { timeoutMs: 300 });
+  assert.ok(Date.now() - started < 5000);
+  assert.is(result.timedOut, true);
+  const error = new CommandError(result);
+  assert.match(error.message, /^`sleep 10` timed out after \d+ ms/);
+});
+exec('CommandError carries argv, exit code and output, shows a pastable line, and masks secrets', async () => {
+  const redactor = new Redactor();
+  redactor.add(SENTINEL);
+  const runner = new ZxRunner({ env: { PATH: process.env.PATH }, redactor });
+  const error = (await run(runner, ['sh', '-c', `echo "token ${SENTINEL} rejected" >&2; exit 4`, 'arg with space'], {}, redactor).catch((e: unknown) => e)) as CommandError;
+  assert.instance(error, CommandError);
+  assert.is(error.exitCode, 4);
+  assert.is(error.argv[0], 'sh');
+  assert.not.match(error.message, SENTINEL);
+  assert.not.match(error.stderr, SENTINEL);
+  assert.match(error.message, /exited with code 4:\ntoken \*\*\* rejected/);
+  assert.match(error.message, /'arg with space'/);
+});
+exec('verbose output is redacted too', async () => {
+  const redactor = new Redactor();
+  redactor.add(SENTINEL);
+  const seen: string[] = [];
+  await new ZxRunner({ env: { PATH: process.env.PATH }, redactor, onVerbose: (t) => seen.push(t) }).exec(['echo', SENTINEL]);
+  assert.is(seen.length, 1);
+  assert.not.match(seen[0]!, SENTINEL);
+});
+exec('commandLine quotes only what needs quoting', () => {
+  assert.is(commandLine(['kubectl', '-n', 'demon', 'get', 'pods', '-o', 'go-template={{.x}}']), "kubectl -n demon get pods -o 'go-template={{.x}}'");
+});
+exec.run();
+
+const steps = suite('steps');
+steps('prints one ✓ line per step with its outcome and duration', async () => {
+  const output = memoryOutput(new Redactor());
+  await runSteps([{ name: 'one', run: async () => 'unchanged' }, { name: 'two', run: async () => undefined }], {}, output);
+  assert.is(output.lines.length, 2);
+  assert.match(output.lines[0]!, /^✓ one: unchanged \(\d+ms\)$/);
+  assert.match(output.lines[1]!, /^✓ two \(\d+ms\)$/);
+});
+steps('stops at the first failure with a ✗ line and rethrows the error unchanged', async () => {
+  const output = memoryOutput(new Redactor());
+  const failure = new UsageError('bad');
+  let thirdRan = false;
+  const error = await runSteps([
+    { name: 'one', run: async () => undefined },
+    { name: 'two', run: async () => { throw failure; } },
+    { name: 'three', run: async () => { thirdRan = true; } },
+  ], {}, output).catch((e: unknown) => e);
+  assert.is(error, failure);
+  assert.is(thirdRan, false);
+  assert.match(output.lines[1]!, /^✗ two \(\d+ms\)$/);
+});
+steps('status lines pass through the redactor', async () => {
+  const redactor = new Redactor();
+  redactor.add(SENTINEL);
+  const output = memoryOutput(redactor);
+  await runSteps([{ name: 'login', run: async () => `as ${SENTINEL}` }], {}, output);
+  assert.not.match(output.lines.join('\n'), SENTINEL);
+});
+steps.run();
+
+const flags = suite('flags and exit codes');
+flags('parses common flags with defaults', () => {
+  assert.equal(parseFlags([], COMMON_FLAGS), { config: 'config/demon.yaml', verbose: false, help: false });
+  assert.equal(parseFlags(['--config', 'x.yaml', '--verbose'], COMMON_FLAGS), { config: 'x.yaml', verbose: true, help: false });
+});
+flags('an unknown flag is a usage error with a suggestion', () => {
+  assert.throws(() => parseFlags(['--verbos'], COMMON_FLAGS), (e: Error) => e instanceof UsageError && /unknown option --verbos \(did you mean --verbose\?\)/.test(e.message));
+});
+flags('a flag missing its value is a usage error', () => {
+  assert.throws(() => parseFlags(['--config'], COMMON_FLAGS), (e: Error) => e instanceof UsageError && /--config/.test(e.message));
+});
+flags('help lists every flag with its default', () => {
+  const text = helpText('x [options]', 'Does x.', COMMON_FLAGS);
+  assert.match(text, /--config FILE\s+config file \(default: config\/demon.yaml\)/);
+  assert.match(text, /--verbose/);
+});
+flags('usage errors exit 2, everything else 1; problems are listed under the message', () => {
+  assert.is(exitCodeFor(new UsageError('x')), 2);
+  assert.is(exitCodeFor(new Error('x')), 1);
+  assert.is(formatError(new UsageError('config invalid', ['a: bad', 'b: worse'])), 'error: config invalid\n  - a: bad\n  - b: worse');
+});
+flags.run();
