@@ -21,24 +21,32 @@ export interface ApplyResult {
   summary: string;
 }
 
-// One line per object: kind, namespace, name, resourceVersion. Used for both get and apply, so
-// Secret data never has to be read back.
-const IDENTITY_TEMPLATE =
-  '{{if .items}}{{range .items}}{{.kind}}{{"\\t"}}{{.metadata.namespace}}{{"\\t"}}{{.metadata.name}}{{"\\t"}}{{.metadata.resourceVersion}}{{"\\n"}}{{end}}' +
-  '{{else}}{{.kind}}{{"\\t"}}{{.metadata.namespace}}{{"\\t"}}{{.metadata.name}}{{"\\t"}}{{.metadata.resourceVersion}}{{"\\n"}}{{end}}';
+// One record per object: kind, namespace, name, resourceVersion, generation, labels,
+// annotations. Used for both get and apply, so Secret data never has to be read back.
+// Fields and records are split by ASCII unit/record separators: annotations may hold newlines.
+const RECORD = '{{.kind}}{{"\\x1f"}}{{.metadata.namespace}}{{"\\x1f"}}{{.metadata.name}}{{"\\x1f"}}{{.metadata.resourceVersion}}{{"\\x1f"}}{{.metadata.generation}}{{"\\x1f"}}{{.metadata.labels}}{{"\\x1f"}}{{.metadata.annotations}}{{"\\x1e"}}';
+export const IDENTITY_TEMPLATE = `{{if .items}}{{range .items}}${RECORD}{{end}}{{else}}${RECORD}{{end}}`;
 
 function identityKey(kind: string, namespace: string | undefined, name: string): string {
   return `${kind}/${namespace || ''}/${name}`;
 }
 
-/** Parses IDENTITY_TEMPLATE output into key -> resourceVersion. */
+/**
+ * Parses IDENTITY_TEMPLATE output into key -> fingerprint. Objects with a generation (the
+ * workloads) are compared by generation, labels and annotations, because their status keeps
+ * bumping resourceVersion while they roll out; everything else by resourceVersion, which a
+ * no-op server-side apply leaves alone.
+ */
 export function parseIdentities(stdout: string): Map<string, string> {
-  const versions = new Map<string, string>();
-  for (const line of stdout.split('\n')) {
-    const [kind, namespace, name, version] = line.split('\t');
-    if (kind && name && version !== undefined) versions.set(identityKey(kind, namespace === '<no value>' ? '' : namespace, name), version);
+  const fingerprints = new Map<string, string>();
+  for (const record of stdout.split('\x1e')) {
+    const [kind, namespace, name, version, generation, labels, annotations] = record.split('\x1f');
+    if (!kind || !name || version === undefined) continue;
+    const hasGeneration = generation !== undefined && generation !== '<no value>' && generation !== '';
+    const fingerprint = hasGeneration ? `generation ${generation} ${labels} ${annotations}` : `resourceVersion ${version}`;
+    fingerprints.set(identityKey(kind.trim(), namespace === '<no value>' ? '' : namespace, name), fingerprint);
   }
-  return versions;
+  return fingerprints;
 }
 
 export function summarizeOutcomes(outcomes: ApplyResult['outcomes']): string {
