@@ -98,7 +98,9 @@ export class ZxRunner implements Runner {
       shell: '/bin/sh',
       prefix: 'exec ',
       quote: shellQuote,
-      input: options.input,
+      // Always an explicit stdin, closed at once when empty: a tool that prompts (kubectl asks
+      // for a username on a kubeconfig without credentials) gets EOF instead of hanging.
+      input: options.input || Buffer.alloc(0), // zx ignores an empty string and leaves stdin open
       env: { ...this.options.env, ...options.env } as NodeJS.ProcessEnv,
       timeout: timeoutMs,
       nothrow: true,

@@ -28,7 +28,8 @@ await runMain(async (main) => {
   const started = performance.now();
   const config = loadConfig(flags.config);
   const session = createSession(main, flags.verbose);
-  const announce = (line: string) => main.stdout.write(`${line}\n`);
+  // GitHub's runner reads workflow commands from stderr as well; stdout stays pure YAML in --dry-run.
+  const announce = (line: string) => main.stderr.write(`${line}\n`);
   const planInputs: PlanInputs = { config, configFile: flags.config, templatesDir: TEMPLATES_DIR, env: main.env, redactor: main.redactor, onGithubActions: session.onGithubActions, announce };
 
   if (flags['dry-run']) {

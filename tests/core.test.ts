@@ -38,6 +38,12 @@ exec('feeds stdin and keeps stdout and stderr apart', async () => {
   const result = await quiet().exec(['sh', '-c', 'cat; echo warn >&2; exit 3'], { input: 'from stdin' });
   assert.equal([result.exitCode, result.stdout, result.stderr], [3, 'from stdin', 'warn\n']);
 });
+exec('a tool that prompts gets EOF at once instead of hanging', async () => {
+  const started = Date.now();
+  const result = await quiet().exec(['sh', '-c', 'read answer || echo eof'], { timeoutMs: 5000 });
+  assert.is(result.stdout, 'eof\n');
+  assert.ok(Date.now() - started < 2000);
+});
 exec('kills a command at its timeout and says so', async () => {
   const started = Date.now();
   const result = await quiet().exec(['sleep', '10'], { timeoutMs: 300 });

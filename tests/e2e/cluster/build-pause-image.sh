@@ -29,4 +29,4 @@ if [[ -n $have ]] && ctr_k8s content get "$have" 2>/dev/null | jq -e --arg id "$
 fi
 log "pause: importing $PAUSE_IMAGE into containerd (k8s.io)"
 $DOCKER save "$PAUSE_IMAGE" | ctr_k8s images import - >/dev/null
-ctr_k8s images ls -q | grep -qxF "$PAUSE_IMAGE" || die "pause image not in containerd after import"
+ctr_k8s images ls -q | grep -xF "$PAUSE_IMAGE" >/dev/null || die "pause image not in containerd after import"

@@ -36,6 +36,9 @@ ADMIN_KUBECONFIG=$STATE/kubeconfig
 DOCKER=${DOCKER:-docker}
 export DOCKER_BUILDKIT=0
 
+# Note for pipelines under `set -o pipefail`: `cmd | grep -q` can fail when grep exits at its
+# first match and cmd then dies of SIGPIPE (seen with `ctr images ls`); use `grep ... >/dev/null`.
+
 log() { printf '[%s] %s\n' "$(date -u +%T)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
@@ -67,6 +70,7 @@ start_daemon() {
   local name=$1; shift
   mkdir -p "$LOGS" "$PIDS"
   log "starting $name"
+  echo "===== $(date -u +%FT%TZ) up.sh starts $name" >>"$LOGS/$name.log"
   setsid "$@" </dev/null >>"$LOGS/$name.log" 2>&1 &
   printf '%s\n%s\n' "$!" "$1" >"$PIDS/$name.pid"
 }
@@ -74,7 +78,7 @@ start_daemon() {
 # require_free_port NAME PORT: fail loudly when something else already listens there (a stray
 # daemon from another state dir would otherwise answer our health checks).
 require_free_port() {
-  if ss -Htln "sport = :$2" | grep -q .; then
+  if ss -Htln "sport = :$2" | grep . >/dev/null; then
     ss -Htlnp "sport = :$2" >&2
     die "$1: port $2 is already in use by another process"
   fi

@@ -5,7 +5,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-healthy() { curl -fsS --max-time 2 http://127.0.0.1:2379/health | grep -q '"health":"true"'; }
+healthy() { curl -fsS --max-time 2 http://127.0.0.1:2379/health | grep '"health":"true"' >/dev/null; }
 
 if pid_of etcd >/dev/null && healthy; then
   log "etcd: already running"

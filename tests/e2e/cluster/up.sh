@@ -9,7 +9,7 @@ cd "$CLUSTER_DIR"
 
 node_ready() {
   kubectl_admin get node "$NODE_NAME" \
-    -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null | grep -qx True
+    -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null | grep -x True >/dev/null
 }
 all_up() {
   local d
