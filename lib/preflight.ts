@@ -44,9 +44,9 @@ export function missingEnv(config: Config, env: Record<string, string | undefine
     .map(({ name, neededBy }) => `${name} is ${env[name] === '' ? 'empty' : 'not set'} (needed by ${neededBy}); export it before running`);
 }
 
-/** Throws one UsageError listing every missing tool and env var. */
-export function checkLocal(config: Config, env: Record<string, string | undefined>): void {
-  const problems = [...missingTools(toolsFor(config), env.PATH), ...missingEnv(config, env)];
+/** Throws one UsageError listing every missing tool and (unless told otherwise) env var. */
+export function checkLocal(config: Config, env: Record<string, string | undefined>, needs = { credentials: true }): void {
+  const problems = [...missingTools(toolsFor(config), env.PATH), ...(needs.credentials ? missingEnv(config, env) : [])];
   if (problems.length) throw new UsageError('preflight found problems (nothing was changed)', problems);
 }
 

@@ -19,7 +19,13 @@ require_free_port kubelet 10248
 mkdir -p "$STATE/kubelet" "$STATE/pod-logs"
 export PKI CONTAINERD_SOCK STATE
 envsubst <"$CLUSTER_DIR/kubelet-config.yaml.tmpl" >"$STATE/kubelet-config.yaml"
-start_daemon kubelet "$BIN_DIR/kubelet" \
+# The kubelet merges pull secrets with any docker config it finds in $HOME/.docker, its
+# working directory and / (k8s.io/kubernetes/pkg/credentialprovider). Root's docker login
+# would then let every pod pull without its imagePullSecret and hide the 401 the tests
+# expect, so the kubelet gets an empty home and working directory of its own.
+mkdir -p "$STATE/kubelet/home"
+cd "$STATE/kubelet/home"
+HOME="$STATE/kubelet/home" start_daemon kubelet "$BIN_DIR/kubelet" \
   --config="$STATE/kubelet-config.yaml" \
   --kubeconfig="$KUBECONFIGS/kubelet.conf" \
   --root-dir="$STATE/kubelet" \

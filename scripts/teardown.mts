@@ -1,0 +1,52 @@
+#!/usr/bin/env -S npx tsx
+/**
+ * Removes the Demon stack: deletes the kind cluster, or on an existing cluster everything this
+ * tool created (by its managed-by label, namespace last). Asks first on a terminal; elsewhere
+ * requires --yes. Running it twice is safe.
+ *   npx tsx scripts/teardown.mts [--config FILE] [--yes] [--verbose]
+ */
+import { createInterface } from 'node:readline/promises';
+import { loadConfig } from '../lib/config.ts';
+import { UsageError } from '../lib/errors.ts';
+import { COMMON_FLAGS, helpText, parseFlags } from '../lib/flags.ts';
+import { Kubectl } from '../lib/kubectl.ts';
+import { runMain } from '../lib/main.ts';
+import { checkLocal } from '../lib/preflight.ts';
+import { createSession } from '../lib/session.ts';
+import { runSteps } from '../lib/steps.ts';
+import { clusterTarget } from '../lib/target.ts';
+import { teardownExisting, teardownKind } from '../lib/teardown.ts';
+
+const FLAGS = {
+  ...COMMON_FLAGS,
+  yes: { type: 'boolean', description: 'delete without asking (required when not on a terminal)', default: false },
+} as const;
+
+await runMain(async (main) => {
+  const flags = parseFlags(main.argv, FLAGS);
+  if (flags.help) {
+    main.stdout.write(helpText('npx tsx scripts/teardown.mts [options]', 'Delete what bootstrap created.', FLAGS));
+    return 0;
+  }
+  const config = loadConfig(flags.config);
+  const what = config.cluster.provider === 'kind' ? `kind cluster "${config.cluster.name}"` : `the Demon objects in namespace ${config.namespace} (context ${config.cluster.context})`;
+  if (!flags.yes) {
+    if (!process.stdin.isTTY) throw new UsageError(`refusing to delete ${what} without confirmation; pass --yes`);
+    const prompt = createInterface({ input: process.stdin, output: main.stderr });
+    const answer = await prompt.question(`Delete ${what}? [y/N] `);
+    prompt.close();
+    if (!/^y(es)?$/i.test(answer.trim())) {
+      main.stderr.write('nothing deleted\n');
+      return 0;
+    }
+  }
+  const session = createSession(main, flags.verbose);
+  const kubectl = new Kubectl(session.runner, clusterTarget(config), main.redactor);
+  await runSteps([
+    { name: 'preflight', run: async () => checkLocal(config, main.env, { credentials: false }) },
+    config.cluster.provider === 'kind'
+      ? { name: 'delete kind cluster', run: () => teardownKind(session.runner, config, main.redactor) }
+      : { name: 'delete objects', run: async () => { await kubectl.checkReachable(); return teardownExisting(kubectl, config.namespace); } },
+  ], {}, session.output);
+  return 0;
+});

@@ -1,0 +1,78 @@
+/**
+ * The wait fails fast, with the reason, events and logs, on real failures: a wrong registry
+ * password (401), no pull Secret at all, a tag that was never pushed, a crash-looping
+ * container and a readiness probe that never passes. Each must stop well before the 3-minute
+ * timeout and exit 1.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { runScript } from '../helpers/cli.ts';
+import { e2eConfig, writeConfig } from './support/config.ts';
+import { deleteNamespace, harness, unique } from './support/harness.ts';
+import { buildAndPush, buildContext, buildStack, login } from './support/images.ts';
+
+const h = harness();
+const images = buildStack(h, unique('fail'));
+const namespaces: string[] = [];
+
+/** Bootstraps a one-component stack (plus NATS) and returns the result and its wall time. */
+function bootstrapWith(component: Record<string, unknown>, overrides: Record<string, unknown> = {}, env: Record<string, string> = h.env) {
+  const namespace = unique('e2e-fail');
+  namespaces.push(namespace);
+  const file = writeConfig(e2eConfig(h, { namespace, images, components: [component], overrides }));
+  const started = Date.now();
+  const result = runScript('bootstrap.mts', ['--config', file], env);
+  return { ...result, seconds: (Date.now() - started) / 1000 };
+}
+
+const fails = suite('e2e: the wait fails fast and says why');
+fails.after(() => namespaces.forEach((ns) => deleteNamespace(h, ns)));
+
+fails('a wrong registry password: the kubelet\'s 401 is shown, well before the timeout', () => {
+  // A fresh tag: an image already on the node would start without credentials.
+  const image = buildAndPush(h, buildContext(), 'runtime', '8080', unique('pw'));
+  const r = bootstrapWith({ name: 'runtime', image, port: 8080 }, {}, { ...h.env, DEMON_E2E_REGISTRY_PASSWORD: 'definitely-wrong-password' });
+  assert.is(r.code, 1, r.stderr);
+  assert.match(r.stderr, /stopped waiting early: .*runtime \((ErrImagePull|ImagePullBackOff)\)/);
+  assert.match(r.stderr, /401 Unauthorized/);
+  assert.not.match(r.stderr, 'definitely-wrong-password');
+  assert.ok(r.seconds < 90, `took ${r.seconds}s`);
+});
+
+fails('no pull Secret at all: the pull is refused with 401', () => {
+  login(h);
+  const image = buildAndPush(h, buildContext(), 'engine', '8081', unique('anon'));
+  // Without registries NATS cannot pull its fresh tag either: whichever fails first is named.
+  const r = bootstrapWith({ name: 'engine', image, port: 8081 }, { registries: [] });
+  assert.is(r.code, 1, r.stderr);
+  assert.match(r.stderr, /stopped waiting early: .*(engine|nats) \((ErrImagePull|ImagePullBackOff)\)/);
+  assert.match(r.stderr, /401 Unauthorized/);
+  assert.ok(r.seconds < 90, `took ${r.seconds}s`);
+});
+
+fails('an image that was never pushed: "not found" is shown', () => {
+  const r = bootstrapWith({ name: 'runtime', image: `${h.registry}/demon-e2e/runtime:never-pushed`, port: 8080 });
+  assert.is(r.code, 1, r.stderr);
+  assert.match(r.stderr, /never-pushed: not found/);
+  assert.ok(r.seconds < 90, `took ${r.seconds}s`);
+});
+
+fails('a crash-looping container: exit code, events and the crashed run\'s log lines', () => {
+  const image = buildAndPush(h, buildContext(), 'runtime', 'not-a-port', unique('crash'));
+  const r = bootstrapWith({ name: 'runtime', image, port: 8080 });
+  assert.is(r.code, 1, r.stderr);
+  assert.match(r.stderr, /runtime: crash-loop/);
+  assert.match(r.stderr, /last exit code [1-9]\d*/);
+  assert.match(r.stderr, /last log lines \(previous run\):/);
+  assert.match(r.stderr, /BackOff/);
+  assert.ok(r.seconds < 120, `took ${r.seconds}s`);
+});
+
+fails('a readiness probe that never passes: stops after the readiness grace with the probe events', () => {
+  const r = bootstrapWith({ name: 'engine', image: images.engine, port: 8081, health: { liveness: '/health', readiness: '/not-served' } });
+  assert.is(r.code, 1, r.stderr);
+  assert.match(r.stderr, /engine \(NotReady\)/);
+  assert.match(r.stderr, /Readiness probe failed: HTTP probe failed with statuscode: 404/);
+  assert.ok(r.seconds < 90, `took ${r.seconds}s`);
+});
+fails.run();
