@@ -144,7 +144,8 @@ const monitoring = z
         persistence: persistence('10Gi'),
         resources: resources.prefault({ requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } }),
       })
-      .prefault({}),
+      .prefault({})
+      .describe('Prometheus, scraping the pods of the stack namespace'),
     grafana: z
       .strictObject({
         image: imageReference.default('grafana/grafana:10.0.0').describe('Grafana image'),
@@ -156,7 +157,8 @@ const monitoring = z
         persistence: persistence('1Gi'),
         resources: resources.prefault({ requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '512Mi' } }),
       })
-      .prefault({}),
+      .prefault({})
+      .describe('Grafana, with Prometheus as its data source'),
   })
   .prefault({})
   .describe('the Prometheus + Grafana add-on');

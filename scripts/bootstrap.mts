@@ -1,4 +1,4 @@
-#!/usr/bin/env -S npx tsx
+#!/usr/bin/env -S node --import tsx
 /**
  * Stands up the Demon stack: kind (created or reused) or an existing cluster, then namespace,
  * Secrets and manifests with server-side apply, then waits until every workload is ready.

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S npx tsx
+#!/usr/bin/env -S node --import tsx
 /**
  * Regenerates config/demon.schema.json from the zod schema. `npm test` fails when the
  * committed file drifts from the schema, so run this after changing lib/schema.ts.

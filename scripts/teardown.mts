@@ -1,4 +1,4 @@
-#!/usr/bin/env -S npx tsx
+#!/usr/bin/env -S node --import tsx
 /**
  * Removes the Demon stack: deletes the kind cluster, or on an existing cluster everything this
  * tool created (by its managed-by label, namespace last). Asks first on a terminal; elsewhere

@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import { loadConfig, parseConfig } from '../lib/config.ts';
 import { UsageError } from '../lib/errors.ts';
 import { parseDuration } from '../lib/formats.ts';
+import { configJsonSchema } from '../lib/json-schema.ts';
 import { REPO_ROOT } from '../lib/session.ts';
 
 const FIXTURES = join(REPO_ROOT, 'tests', 'fixtures');
@@ -76,3 +77,32 @@ loading('durations parse to milliseconds', () => {
   assert.is(parseDuration('250ms'), 250);
 });
 loading.run();
+
+const jsonSchema = suite('config: JSON Schema for editors');
+jsonSchema('config/demon.schema.json is generated from the zod schema (run `npx tsx scripts/schema.mts` after changing lib/schema.ts)', () => {
+  assert.fixture(readFileSync(join(REPO_ROOT, 'config', 'demon.schema.json'), 'utf8'), configJsonSchema());
+});
+jsonSchema('the default config points editors at the schema', () => {
+  assert.match(readFileSync(join(REPO_ROOT, 'config', 'demon.yaml'), 'utf8'), /^# yaml-language-server: \$schema=\.\/demon\.schema\.json$/m);
+});
+jsonSchema('every key in the schema is described and objects reject unknown keys', () => {
+  const schema = JSON.parse(configJsonSchema()) as Record<string, unknown>;
+  const undescribed: string[] = [];
+  const open: string[] = [];
+  const walk = (node: Record<string, unknown>, path: string) => {
+    const properties = node.properties as Record<string, Record<string, unknown>> | undefined;
+    if (properties) {
+      if (node.additionalProperties !== false) open.push(path || '(top level)');
+      for (const [key, child] of Object.entries(properties)) {
+        if (!child.description) undescribed.push(`${path}${path ? '.' : ''}${key}`);
+        walk(child, `${path}${path ? '.' : ''}${key}`);
+      }
+    }
+    if (node.items) walk(node.items as Record<string, unknown>, `${path}[]`);
+    for (const option of (node.anyOf as Record<string, unknown>[] | undefined) ?? []) walk(option, path);
+  };
+  walk(schema, '');
+  assert.equal(undescribed, []);
+  assert.equal(open, []);
+});
+jsonSchema.run();

@@ -4,7 +4,7 @@ import { CommandError, commandLine, run, ZxRunner } from '../lib/exec.ts';
 import { UsageError } from '../lib/errors.ts';
 import { COMMON_FLAGS, helpText, parseFlags } from '../lib/flags.ts';
 import { exitCodeFor, formatError } from '../lib/main.ts';
-import { memoryOutput } from '../lib/output.ts';
+import { createOutput, memoryOutput } from '../lib/output.ts';
 import { MASK, Redactor } from '../lib/redact.ts';
 import { runSteps } from '../lib/steps.ts';
 
@@ -130,3 +130,29 @@ flags('usage errors exit 2, everything else 1; problems are listed under the mes
   assert.is(formatError(new UsageError('config invalid', ['a: bad', 'b: worse'])), 'error: config invalid\n  - a: bad\n  - b: worse');
 });
 flags.run();
+
+const output = suite('output: spinner on a terminal, plain lines elsewhere');
+output('on a TTY the running step shows a spinner that is cleared before its ✓ line', async () => {
+  let written = '';
+  const stream = { isTTY: true, write: (text: string) => { written += text; } };
+  const out = createOutput({ stream, redactor: new Redactor(), verbose: false, ci: false });
+  assert.is(out.interactive, true);
+  await runSteps([{ name: 'slow', run: () => new Promise((resolve) => setTimeout(resolve, 200)) }], {}, out);
+  assert.match(written, /⠋ slow/);
+  assert.match(written, /\r\x1b\[2K✓ slow \(\d+ms\)\n$/);
+});
+output('under CI there is no spinner and no escape code, even on a TTY', async () => {
+  let written = '';
+  const out = createOutput({ stream: { isTTY: true, write: (text: string) => { written += text; } }, redactor: new Redactor(), verbose: false, ci: true });
+  await runSteps([{ name: 'step', run: async () => 'done' }], {}, out);
+  assert.match(written, /^✓ step: done \(\d+ms\)\n$/);
+});
+output('verbose text appears only with --verbose, indented', () => {
+  const quietOut = memoryOutput(new Redactor(), false);
+  quietOut.verbose('tool output');
+  assert.equal(quietOut.lines, []);
+  const loud = memoryOutput(new Redactor(), true);
+  loud.verbose('tool output');
+  assert.equal(loud.lines, ['    tool output']);
+});
+output.run();

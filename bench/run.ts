@@ -1,0 +1,26 @@
+/**
+ * Benchmarks (never timed assertions in tests). `npm run bench` runs what this machine can:
+ * the dry-run always, the re-run overhead when the e2e cluster is up (`npm run cluster:up`).
+ *   tsx bench/run.ts [dry-run|rerun]...
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { benchDryRun } from './dry-run.ts';
+import { benchRerun } from './rerun.ts';
+import type { BenchResult } from './stats.ts';
+import { STATE } from '../tests/e2e/support/harness.ts';
+
+const wanted = process.argv.slice(2);
+const want = (name: string) => wanted.length === 0 || wanted.includes(name);
+const results: BenchResult[] = [];
+
+if (want('dry-run')) results.push(...benchDryRun());
+if (want('rerun')) {
+  if (existsSync(join(STATE, 'env.sh'))) results.push(...(await benchRerun()));
+  else console.log(`rerun: skipped, the e2e cluster is not up (${STATE}/env.sh missing; run \`npm run cluster:up\`)`);
+}
+
+for (const r of results) {
+  const unit = r.name.endsWith('(%)') ? '%' : ' ms';
+  console.log(`${r.name}\n  median ${r.medianMs}${unit}, min ${r.minMs}${unit}, max ${r.maxMs}${unit} over ${r.runs} runs${r.target ? `; target ${r.target}` : ''}${r.note ? ` (${r.note})` : ''}`);
+}
