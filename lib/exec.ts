@@ -92,22 +92,25 @@ export class ZxRunner implements Runner {
     const { $ } = await import('zx');
     const started = performance.now();
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const output = await $({
+    const child = $({
       // POSIX sh running `exec tool ...`: no bash start-up files (bash sources ~/.bashrc when
       // its stdin is a socket, as node's pipes are), and the tool itself receives the kill
       // signal on timeout. Arguments are quoted one by one for sh.
       shell: '/bin/sh',
       prefix: 'exec ',
       quote: shellQuote,
-      // Always an explicit stdin, closed at once when empty: a tool that prompts (kubectl asks
-      // for a username on a kubeconfig without credentials) gets EOF instead of hanging.
-      input: options.input || Buffer.alloc(0), // zx ignores an empty string and leaves stdin open
       env: { ...this.options.env, ...options.env } as NodeJS.ProcessEnv,
       timeout: timeoutMs,
       nothrow: true,
       quiet: true,
       verbose: false,
     })`${argv}`;
+    // stdin is written here rather than through zx's `input`: a tool that exits before reading
+    // it (kubectl on a bad flag) must not crash us with EPIPE, and an empty stdin is closed at
+    // once so a tool that prompts (kubectl asking for a username) gets EOF instead of hanging.
+    child.stdin.on('error', () => {});
+    child.stdin.end(options.input ?? '');
+    const output = await child;
     const durationMs = Math.round(performance.now() - started);
     this.commandMs += durationMs;
     this.commands += 1;

@@ -44,6 +44,13 @@ exec('a tool that prompts gets EOF at once instead of hanging', async () => {
   assert.is(result.stdout, 'eof\n');
   assert.ok(Date.now() - started < 2000);
 });
+exec('a tool that exits without reading its stdin does not crash us (EPIPE)', async () => {
+  const runner = quiet();
+  for (let i = 0; i < 20; i++) {
+    const result = await runner.exec(['true'], { input: 'x'.repeat(1 << 20) });
+    assert.is(result.exitCode, 0);
+  }
+});
 exec('kills a command at its timeout and says so', async () => {
   const started = Date.now();
   const result = await quiet().exec(['sleep', '10'], { timeoutMs: 300 });
