@@ -26,7 +26,8 @@ async function once(configFile: string, env: Record<string, string>) {
   const session = { output: memoryOutput(redactor), runner, redactor, env, onGithubActions: false };
   const context = bootstrapContext(config, session, { config, configFile, templatesDir: TEMPLATES_DIR, env, redactor });
   const started = performance.now();
-  await runSteps(bootstrapSteps(), context, session.output);
+  // Without the registry check: its HTTP requests are not kubectl calls and would blur the figure.
+  await runSteps(bootstrapSteps(config, { checkPull: false }), context, session.output);
   return { wallMs: performance.now() - started, commandMs: runner.commandMs, commands: runner.commands, changed: context.changed };
 }
 

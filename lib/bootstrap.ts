@@ -1,18 +1,21 @@
 /**
- * The bootstrap step list, shared by scripts/bootstrap.mts and the nightly:
- * preflight -> cluster -> namespace -> secrets -> manifests -> wait -> summary.
+ * The bootstrap steps, shared by scripts/bootstrap.mts, scripts/secrets.mts and the nightly:
+ * preflight -> check pulls (with registries) -> cluster -> namespace -> secrets -> manifests ->
+ * wait. Each is a named step; the scripts pick the list they need.
  */
+import { assertPullable, checkPulls } from './check-pull.ts';
+import { parseDuration } from './formats.ts';
 import { ensureKindCluster } from './kind.ts';
-import { Kubectl } from './kubectl.ts';
+import { Kubectl, type ApplyResult } from './kubectl.ts';
 import type { K8sObject } from './manifests.ts';
 import { buildPlan, workloadsOf, type Plan, type PlanInputs } from './plan.ts';
 import { checkDockerDaemon, checkLocal } from './preflight.ts';
 import type { Config } from './schema.ts';
-import { parseDuration } from './formats.ts';
 import type { Session } from './session.ts';
 import type { Step } from './steps.ts';
 import { clusterTarget } from './target.ts';
 import { waitForWorkloads } from './wait.ts';
+import { secretConsumers } from './wiring.ts';
 
 export interface BootstrapContext {
   config: Config;
@@ -20,6 +23,7 @@ export interface BootstrapContext {
   planInputs: PlanInputs;
   kubectl: Kubectl;
   plan?: Plan;
+  /** Objects created or changed so far this run. */
   changed: number;
 }
 
@@ -27,12 +31,11 @@ export function bootstrapContext(config: Config, session: Session, planInputs: P
   return { config, session, planInputs, kubectl: new Kubectl(session.runner, clusterTarget(config), session.redactor), changed: 0 };
 }
 
-async function applyPart(context: BootstrapContext, objects: K8sObject[], empty: string): Promise<string> {
-  if (objects.length === 0) return empty;
+async function applyPart(context: BootstrapContext, objects: K8sObject[]): Promise<ApplyResult> {
   const result = await context.kubectl.apply(objects);
   context.changed += result.outcomes.filter((o) => o.outcome !== 'unchanged').length;
   for (const { object, outcome } of result.outcomes) context.session.output.verbose(`${object} ${outcome}`);
-  return result.summary;
+  return result;
 }
 
 /** How to reach each Service from a laptop: the port-forward lines printed at the end. */
@@ -45,39 +48,83 @@ export function accessHints(plan: Plan, context: string, namespace: string): str
     });
 }
 
-export function bootstrapSteps(): Step<BootstrapContext>[] {
-  return [
-    {
-      name: 'preflight',
-      async run(c) {
-        checkLocal(c.config, c.session.env);
-        const found = c.config.cluster.provider === 'kind' ? [await checkDockerDaemon(c.session.runner)] : [];
-        c.plan = buildPlan(c.planInputs);
-        return [...found, `${c.plan.secrets.length + c.plan.namespace.length + c.plan.manifests.length} objects planned`].join(', ');
-      },
-    },
-    {
-      name: 'cluster',
-      async run(c) {
-        const outcome = c.config.cluster.provider === 'kind' ? await ensureKindCluster(c.session.runner, c.config, c.session.redactor) : 'existing';
-        const version = await c.kubectl.checkReachable();
-        return `${outcome} context ${c.kubectl.target.context} (${version})`;
-      },
-    },
-    { name: 'namespace', run: (c) => applyPart(c, c.plan!.namespace, 'none') },
-    { name: 'secrets', run: (c) => applyPart(c, c.plan!.secrets, 'none configured') },
-    { name: 'manifests', run: (c) => applyPart(c, c.plan!.manifests, 'none') },
-    {
-      name: 'wait for workloads',
-      run(c) {
-        const { wait } = c.config;
-        return waitForWorkloads(c.kubectl, c.config.namespace, workloadsOf(c.plan!.manifests), {
-          timeoutMs: parseDuration(wait.timeout),
-          pullGraceMs: parseDuration(wait.pullGrace),
-          readinessGraceMs: parseDuration(wait.readinessGrace),
-          onProgress: (text) => c.session.output.verbose(text),
-        });
-      },
-    },
-  ];
+export const preflightStep: Step<BootstrapContext> = {
+  name: 'preflight',
+  async run(c) {
+    checkLocal(c.config, c.session.env);
+    const found = c.config.cluster.provider === 'kind' ? [await checkDockerDaemon(c.session.runner)] : [];
+    c.plan = buildPlan(c.planInputs);
+    for (const warning of c.plan.warnings) c.session.output.line(`warning: ${warning}`);
+    return [...found, `${c.plan.secrets.length + c.plan.namespace.length + c.plan.manifests.length} objects planned`].join(', ');
+  },
+};
+
+export const checkPullStep: Step<BootstrapContext> = {
+  name: 'check pulls',
+  async run(c) {
+    return assertPullable(await checkPulls(c.config, c.plan!.manifests, c.session.env));
+  },
+};
+
+export const clusterStep: Step<BootstrapContext> = {
+  name: 'cluster',
+  async run(c) {
+    const outcome = c.config.cluster.provider === 'kind' ? await ensureKindCluster(c.session.runner, c.config, c.session.redactor) : 'existing';
+    const version = await c.kubectl.checkReachable();
+    return `${outcome} context ${c.kubectl.target.context} (${version})`;
+  },
+};
+
+export const namespaceStep: Step<BootstrapContext> = {
+  name: 'namespace',
+  async run(c) {
+    return (await applyPart(c, c.plan!.namespace)).summary;
+  },
+};
+
+/**
+ * Applies the Secrets; when one changed, restarts the workloads already running that use it,
+ * so pods never keep a stale credential (a new workload starts with the new value anyway).
+ */
+export const secretsStep: Step<BootstrapContext> = {
+  name: 'secrets',
+  async run(c) {
+    const { secrets, manifests } = c.plan!;
+    if (secrets.length === 0) return 'none configured';
+    const result = await applyPart(c, secrets);
+    const changed = result.outcomes.filter((o) => o.outcome === 'configured').map((o) => o.object.replace(/^secret\//, ''));
+    if (changed.length === 0) return result.summary;
+    const consumers = new Set(changed.flatMap((name) => secretConsumers(manifests).get(name) ?? []).map((w) => `${w.kind.toLowerCase()}/${w.name}`));
+    const existing = new Set((await c.kubectl.run(['get', 'deployments,statefulsets', '-n', c.config.namespace, '-o', 'name'])).stdout.split('\n').map((line) => line.replace('.apps/', '/')).filter(Boolean));
+    const restart = [...consumers].filter((workload) => existing.has(workload));
+    if (restart.length) await c.kubectl.run(['rollout', 'restart', ...restart, '-n', c.config.namespace]);
+    return `${result.summary}${restart.length ? `; restarted ${restart.join(', ')}` : ''}`;
+  },
+};
+
+export const manifestsStep: Step<BootstrapContext> = {
+  name: 'manifests',
+  async run(c) {
+    return (await applyPart(c, c.plan!.manifests)).summary;
+  },
+};
+
+export const waitStep: Step<BootstrapContext> = {
+  name: 'wait for workloads',
+  run(c) {
+    const { wait } = c.config;
+    return waitForWorkloads(c.kubectl, c.config.namespace, workloadsOf(c.plan!.manifests), {
+      timeoutMs: parseDuration(wait.timeout),
+      pullGraceMs: parseDuration(wait.pullGrace),
+      readinessGraceMs: parseDuration(wait.readinessGrace),
+      onProgress: (text) => c.session.output.verbose(text),
+    });
+  },
+};
+
+export function bootstrapSteps(config: Config, options: { checkPull: boolean } = { checkPull: true }): Step<BootstrapContext>[] {
+  const steps = [preflightStep];
+  if (options.checkPull && config.registries.length > 0) steps.push(checkPullStep);
+  steps.push(clusterStep, namespaceStep, secretsStep, manifestsStep, waitStep);
+  return steps;
 }

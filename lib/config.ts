@@ -75,6 +75,10 @@ export function describeIssues(issues: z.core.$ZodIssue[], where: (path: Path) =
         const path = [...issue.path, key];
         lines.push(`${where(path)} ${formatPath(path)}: unknown key${hint ? ` (did you mean "${hint}"?)` : `; allowed: ${knownKeys(issue.path).join(', ')}`}`);
       }
+    } else if (issue.code === 'invalid_key') {
+      // zod wraps the key's own problems; show the key and what a valid one looks like.
+      const inner = issue.issues[0]?.message ?? issue.message;
+      lines.push(`${where(issue.path)} ${formatPath(issue.path)}: invalid key: ${inner}`);
     } else {
       lines.push(`${where(issue.path)} ${formatPath(issue.path) || '(top level)'}: ${issue.message}`);
     }

@@ -2,7 +2,7 @@
  * The plan: every object a bootstrap applies, in apply order, built from the validated config
  * and the secret values. The dry-run prints exactly this (Secret values masked).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { K8sObject } from './manifests.ts';
 import { renderStack, sortForApply, toYaml } from './manifests.ts';
@@ -11,11 +11,13 @@ import { loadTemplates } from './render.ts';
 import type { Config } from './schema.ts';
 import { buildSecrets, redactSecretObjects } from './secrets.ts';
 import type { ImageOverrides } from './views.ts';
+import { assertSecretsUsed } from './wiring.ts';
 
 export interface Plan {
   namespace: K8sObject[];
   secrets: K8sObject[];
   manifests: K8sObject[];
+  warnings: string[];
 }
 
 export interface PlanInputs {
@@ -31,18 +33,20 @@ export interface PlanInputs {
 
 export function buildPlan(inputs: PlanInputs): Plan {
   const { config, redactor } = inputs;
-  const secrets = buildSecrets(
+  const { objects: secrets, warnings } = buildSecrets(
     config,
-    { env: inputs.env, baseDir: dirname(inputs.configFile), readFile: (path) => readFileSync(path, 'utf8') },
+    { env: inputs.env, baseDir: dirname(inputs.configFile), readFile: (path) => readFileSync(path, 'utf8'), fileMode: (path) => statSync(path).mode },
     redactor,
     inputs.onGithubActions,
     inputs.announce,
-  ).objects;
+  );
   const rendered = sortForApply(renderStack(config, loadTemplates(inputs.templatesDir), inputs.images));
+  assertSecretsUsed(secrets, rendered);
   return {
     namespace: rendered.filter((o) => o.kind === 'Namespace'),
     secrets,
     manifests: rendered.filter((o) => o.kind !== 'Namespace'),
+    warnings,
   };
 }
 

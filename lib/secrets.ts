@@ -17,6 +17,8 @@ export interface SecretSources {
   /** Directory that relative `{file: ...}` paths are resolved against (the config's). */
   baseDir: string;
   readFile(path: string): string;
+  /** Permission bits of a file, to warn about secrets every user can read. */
+  fileMode?(path: string): number;
 }
 
 /** Docker Hub's auths key is historical; everything else is the bare host. */
@@ -51,10 +53,13 @@ export function requiredEnv(config: Config): { name: string; neededBy: string }[
 
 export interface BuiltSecrets {
   objects: K8sObject[];
+  /** Not fatal, but worth fixing (a world-readable secrets file). */
+  warnings: string[];
 }
 
 export function buildSecrets(config: Config, sources: SecretSources, redactor: Redactor, onGithubActions = false, announce: (line: string) => void = () => {}): BuiltSecrets {
   const problems: string[] = [];
+  const warnings: string[] = [];
   const secret = (value: string | undefined) => {
     if (value !== undefined) for (const line of redactor.add(value, onGithubActions)) announce(line);
     return value;
@@ -70,6 +75,7 @@ export function buildSecrets(config: Config, sources: SecretSources, redactor: R
     const path = isAbsolute(file) ? file : resolve(sources.baseDir, file);
     try {
       const value = sources.readFile(path).replace(/\r?\n$/, '');
+      if (sources.fileMode && (sources.fileMode(path) & 0o004) !== 0) warnings.push(`${path} is readable by every user on this machine; restrict it with \`chmod 600 ${path}\``);
       if (!value) problems.push(`${path} is empty (needed by ${neededBy})`);
       return secret(value || undefined);
     } catch {
@@ -103,7 +109,7 @@ export function buildSecrets(config: Config, sources: SecretSources, redactor: R
   }
 
   if (problems.length) throw new UsageError('some secret values are missing (nothing was applied)', problems);
-  return { objects };
+  return { objects, warnings };
 }
 
 /** The same objects with every Secret value replaced by the mask: for dry-run and artifacts. */

@@ -17,6 +17,7 @@ import { runSteps, formatDuration } from '../lib/steps.ts';
 const FLAGS = {
   ...COMMON_FLAGS,
   'dry-run': { type: 'boolean', description: 'print the YAML a real run would apply (Secret values masked); contact nothing', default: false },
+  'no-check-pull': { type: 'boolean', description: 'skip asking the registries whether every image exists before deploying', default: false },
 } as const;
 
 await runMain(async (main) => {
@@ -43,7 +44,7 @@ await runMain(async (main) => {
   }
 
   const context = bootstrapContext(config, session, planInputs);
-  await runSteps(bootstrapSteps(), context, session.output);
+  await runSteps(bootstrapSteps(config, { checkPull: !flags['no-check-pull'] }), context, session.output);
   const verdict = context.changed === 0 ? 'unchanged: the cluster already matched the config' : `${context.changed} objects created or changed`;
   session.output.line(`bootstrap done in ${formatDuration(Math.round(performance.now() - started))}: ${verdict}`);
   session.output.line('reach the services with:');

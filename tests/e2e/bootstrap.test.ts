@@ -24,7 +24,7 @@ boot.after(() => deleteNamespace(h, namespace));
 boot('first run creates everything and waits until every workload is ready', () => {
   const r = runScript('bootstrap.mts', ['--config', configFile], h.env);
   assert.is(r.code, 0, r.stderr);
-  for (const step of ['preflight', 'cluster', 'namespace', 'secrets', 'manifests', 'wait for workloads']) assert.match(r.stderr, `✓ ${step}`);
+  for (const step of ['preflight', 'check pulls', 'cluster', 'namespace', 'secrets', 'manifests', 'wait for workloads']) assert.match(r.stderr, `✓ ${step}`);
   assert.match(r.stderr, /✓ secrets: 1 created/);
   assert.match(r.stderr, /✓ wait for workloads: 4 workloads ready/);
   assert.not.match(r.stderr + r.stdout, h.registryPassword);

@@ -16,12 +16,12 @@ const images = buildStack(h, unique('fail'));
 const namespaces: string[] = [];
 
 /** Bootstraps a one-component stack (plus NATS) and returns the result and its wall time. */
-function bootstrapWith(component: Record<string, unknown>, overrides: Record<string, unknown> = {}, env: Record<string, string> = h.env) {
+function bootstrapWith(component: Record<string, unknown>, overrides: Record<string, unknown> = {}, env: Record<string, string> = h.env, flags: string[] = []) {
   const namespace = unique('e2e-fail');
   namespaces.push(namespace);
   const file = writeConfig(e2eConfig(h, { namespace, images, components: [component], overrides }));
   const started = Date.now();
-  const result = runScript('bootstrap.mts', ['--config', file], env);
+  const result = runScript('bootstrap.mts', ['--config', file, ...flags], env);
   return { ...result, seconds: (Date.now() - started) / 1000 };
 }
 
@@ -29,14 +29,25 @@ const fails = suite('e2e: the wait fails fast and says why');
 fails.after(() => namespaces.forEach((ns) => deleteNamespace(h, ns)));
 
 fails('a wrong registry password: the kubelet\'s 401 is shown, well before the timeout', () => {
-  // A fresh tag: an image already on the node would start without credentials.
+  // A fresh tag: an image already on the node would start without credentials. The registry
+  // check is skipped here so the kubelet meets the bad password (tests/e2e/secrets.test.ts
+  // covers the check itself).
   const image = buildAndPush(h, buildContext(), 'runtime', '8080', unique('pw'));
-  const r = bootstrapWith({ name: 'runtime', image, port: 8080 }, {}, { ...h.env, DEMON_E2E_REGISTRY_PASSWORD: 'definitely-wrong-password' });
+  const r = bootstrapWith({ name: 'runtime', image, port: 8080 }, {}, { ...h.env, DEMON_E2E_REGISTRY_PASSWORD: 'definitely-wrong-password' }, ['--no-check-pull']);
   assert.is(r.code, 1, r.stderr);
-  assert.match(r.stderr, /stopped waiting early: .*runtime \((ErrImagePull|ImagePullBackOff)\)/);
+  assert.match(r.stderr, /stopped waiting early: .*(runtime|nats) \((ErrImagePull|ImagePullBackOff)\)/);
   assert.match(r.stderr, /401 Unauthorized/);
   assert.not.match(r.stderr, 'definitely-wrong-password');
   assert.ok(r.seconds < 90, `took ${r.seconds}s`);
+});
+
+fails('a wrong registry password is caught by the pull check before anything is applied', () => {
+  const r = bootstrapWith({ name: 'runtime', image: images.runtime, port: 8080 }, {}, { ...h.env, DEMON_E2E_REGISTRY_PASSWORD: 'definitely-wrong-password' });
+  assert.is(r.code, 1, r.stderr);
+  assert.match(r.stderr, /✗ check pulls/);
+  assert.match(r.stderr, /401 Unauthorized .*rejected the credentials from DEMON_E2E_REGISTRY_USER \/ DEMON_E2E_REGISTRY_PASSWORD/);
+  assert.not.match(r.stderr, /✓ namespace/);
+  assert.not.match(r.stderr, 'definitely-wrong-password');
 });
 
 fails('no pull Secret at all: the pull is refused with 401', () => {
@@ -50,11 +61,15 @@ fails('no pull Secret at all: the pull is refused with 401', () => {
   assert.ok(r.seconds < 90, `took ${r.seconds}s`);
 });
 
-fails('an image that was never pushed: "not found" is shown', () => {
-  const r = bootstrapWith({ name: 'runtime', image: `${h.registry}/demon-e2e/runtime:never-pushed`, port: 8080 });
-  assert.is(r.code, 1, r.stderr);
-  assert.match(r.stderr, /never-pushed: not found/);
-  assert.ok(r.seconds < 90, `took ${r.seconds}s`);
+fails('an image that was never pushed: the pull check says so before deploying, and so does the wait', () => {
+  const component = { name: 'runtime', image: `${h.registry}/demon-e2e/runtime:never-pushed`, port: 8080 };
+  const checked = bootstrapWith(component);
+  assert.is(checked.code, 1, checked.stderr);
+  assert.match(checked.stderr, /404 not found \(MANIFEST_UNKNOWN\): .*runtime:never-pushed does not exist .*it was never pushed or the tag is wrong/);
+  const waited = bootstrapWith(component, {}, h.env, ['--no-check-pull']);
+  assert.is(waited.code, 1, waited.stderr);
+  assert.match(waited.stderr, /never-pushed: not found/);
+  assert.ok(waited.seconds < 90, `took ${waited.seconds}s`);
 });
 
 fails('a crash-looping container: exit code, events and the crashed run\'s log lines', () => {

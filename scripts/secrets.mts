@@ -1,0 +1,53 @@
+#!/usr/bin/env -S node --import tsx
+/**
+ * Creates or updates the stack's Secrets (the app Secret, one pull Secret per registry, the
+ * Grafana admin password) from environment variables, on stdin, and restarts the workloads
+ * that use a Secret whose value changed. --check-pull only asks the registries, with those
+ * same credentials, whether every image exists.
+ *   npx tsx scripts/secrets.mts [--config FILE] [--check-pull] [--dry-run] [--verbose]
+ */
+import { bootstrapContext, checkPullStep, clusterStep, namespaceStep, preflightStep, secretsStep } from '../lib/bootstrap.ts';
+import { loadConfig } from '../lib/config.ts';
+import { UsageError } from '../lib/errors.ts';
+import { COMMON_FLAGS, helpText, parseFlags } from '../lib/flags.ts';
+import { runMain } from '../lib/main.ts';
+import { buildPlan, type PlanInputs } from '../lib/plan.ts';
+import { missingEnv } from '../lib/preflight.ts';
+import { toYaml } from '../lib/manifests.ts';
+import { redactSecretObjects } from '../lib/secrets.ts';
+import { createSession, TEMPLATES_DIR } from '../lib/session.ts';
+import { runSteps, type Step } from '../lib/steps.ts';
+import type { BootstrapContext } from '../lib/bootstrap.ts';
+
+const FLAGS = {
+  ...COMMON_FLAGS,
+  'check-pull': { type: 'boolean', description: 'only check, with the pull credentials, that every image exists (changes nothing)', default: false },
+  'dry-run': { type: 'boolean', description: 'print the Secrets (values masked) without contacting anything', default: false },
+} as const;
+
+await runMain(async (main) => {
+  const flags = parseFlags(main.argv, FLAGS);
+  if (flags.help) {
+    main.stdout.write(helpText('npx tsx scripts/secrets.mts [options]', 'Create or update the Demon Secrets, or check image pulls with their credentials.', FLAGS));
+    return 0;
+  }
+  const config = loadConfig(flags.config);
+  const session = createSession(main, flags.verbose);
+  const planInputs: PlanInputs = { config, configFile: flags.config, templatesDir: TEMPLATES_DIR, env: main.env, redactor: main.redactor, onGithubActions: session.onGithubActions, announce: (line) => main.stderr.write(`${line}\n`) };
+
+  if (flags['dry-run']) {
+    const missing = missingEnv(config, main.env);
+    if (missing.length) throw new UsageError('dry run: some secret values are missing', missing);
+    const plan = buildPlan(planInputs);
+    main.stdout.write(main.redactor.mask(toYaml(redactSecretObjects(plan.secrets))));
+    session.output.line(`dry run: ${plan.secrets.length} Secrets for namespace ${config.namespace}; nothing was contacted or changed`);
+    return 0;
+  }
+
+  const context = bootstrapContext(config, session, planInputs);
+  const steps: Step<BootstrapContext>[] = flags['check-pull']
+    ? [preflightStep, checkPullStep]
+    : [preflightStep, clusterStep, namespaceStep, secretsStep];
+  await runSteps(steps, context, session.output);
+  return 0;
+});
