@@ -1,12 +1,14 @@
 /**
  * Benchmarks (never timed assertions in tests). `npm run bench` runs what this machine can:
- * the dry-run always, the re-run overhead when the e2e cluster is up (`npm run cluster:up`).
- *   tsx bench/run.ts [dry-run|rerun]...
+ * the dry-run always; the re-run overhead and the image pipeline when the e2e cluster is up
+ * (`npm run cluster:up`).
+ *   tsx bench/run.ts [dry-run|rerun|images]...
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchDryRun } from './dry-run.ts';
 import { benchRerun } from './rerun.ts';
+import { benchImages } from './images.ts';
 import type { BenchResult } from './stats.ts';
 import { STATE } from '../tests/e2e/support/harness.ts';
 
@@ -15,9 +17,15 @@ const want = (name: string) => wanted.length === 0 || wanted.includes(name);
 const results: BenchResult[] = [];
 
 if (want('dry-run')) results.push(...benchDryRun());
+const clusterUp = existsSync(join(STATE, 'env.sh'));
+const skipped = (name: string) => console.log(`${name}: skipped, the e2e cluster is not up (${STATE}/env.sh missing; run \`npm run cluster:up\`)`);
 if (want('rerun')) {
-  if (existsSync(join(STATE, 'env.sh'))) results.push(...(await benchRerun()));
-  else console.log(`rerun: skipped, the e2e cluster is not up (${STATE}/env.sh missing; run \`npm run cluster:up\`)`);
+  if (clusterUp) results.push(...(await benchRerun()));
+  else skipped('rerun');
+}
+if (want('images')) {
+  if (clusterUp) results.push(...benchImages());
+  else skipped('images');
 }
 
 for (const r of results) {

@@ -51,6 +51,15 @@ const persistence = (size: string) =>
     .prefault({})
     .describe('where the data directory lives');
 
+const componentBuild = z
+  .strictObject({
+    context: z.string().min(1).default('.').describe('build context, relative to build.source (the Demon checkout root by default)'),
+    dockerfile: z.string().min(1).describe('Dockerfile, relative to build.source (e.g. runtime/Dockerfile)'),
+    args: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a build-arg name'), z.string()).default({}).describe('docker build --build-arg values (not secrets: they end up in the image history)'),
+    target: z.string().min(1).optional().describe('multi-stage build target'),
+  })
+  .describe('how build-images builds this component; it is pushed to the repository of `image`');
+
 const component = z
   .strictObject({
     name: dnsLabel.describe('component name: the Deployment, Service and label value'),
@@ -62,13 +71,14 @@ const component = z
     env: z.record(envVarName, z.string()).default({}).describe('extra environment variables (plain values, not secrets)'),
     appSecret: z.boolean().default(true).describe('load the app Secret into the environment (envFrom)'),
     runAsUser: z.int().min(1).default(65532).describe('non-root user id the container runs as'),
+    build: componentBuild.optional(),
   })
   .describe('one Demon service, deployed as a Deployment and a Service');
 
 export const DEFAULT_COMPONENTS = [
-  { name: 'runtime', image: 'ghcr.io/afewell-hh/demon-runtime:main', port: 8080 },
-  { name: 'engine', image: 'ghcr.io/afewell-hh/demon-engine:main', port: 8081 },
-  { name: 'operate-ui', image: 'ghcr.io/afewell-hh/demon-operate-ui:main', port: 3000, health: { liveness: '/health', readiness: '/health' } },
+  { name: 'runtime', image: 'ghcr.io/afewell-hh/demon-runtime:main', port: 8080, build: { dockerfile: 'runtime/Dockerfile' } },
+  { name: 'engine', image: 'ghcr.io/afewell-hh/demon-engine:main', port: 8081, build: { dockerfile: 'engine/Dockerfile' } },
+  { name: 'operate-ui', image: 'ghcr.io/afewell-hh/demon-operate-ui:main', port: 3000, health: { liveness: '/health', readiness: '/health' }, build: { dockerfile: 'operate-ui/Dockerfile' } },
 ];
 
 const cluster = z
@@ -174,6 +184,15 @@ const ingress = z
   .prefault({})
   .describe('optional Ingress');
 
+const build = z
+  .strictObject({
+    source: z.string().min(1).default('../Demon').describe('the Demon checkout that build contexts and Dockerfiles are relative to (relative to the config file)'),
+    parallelism: z.int().min(1).max(8).default(2).describe('how many images build at once'),
+    latest: z.boolean().default(false).describe('also tag and push :latest'),
+  })
+  .prefault({})
+  .describe('settings for scripts/build-images.mts');
+
 const wait = z
   .strictObject({
     timeout: duration.default('5m').describe('how long to wait for every workload to be ready'),
@@ -193,6 +212,7 @@ export const configSchema = z
     registries: z.array(registry).default([]).describe('registry credentials, each becoming an imagePullSecret'),
     monitoring,
     ingress,
+    build,
     wait,
   })
   .describe('demon-bootstrap configuration');
@@ -203,3 +223,4 @@ export type Component = Config['components'][number];
 export type Registry = Config['registries'][number];
 export type Resources = Component['resources'];
 export type Health = Component['health'];
+export type ComponentBuild = NonNullable<Component['build']>;

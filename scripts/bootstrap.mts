@@ -8,6 +8,8 @@ import { accessHints, bootstrapContext, bootstrapSteps } from '../lib/bootstrap.
 import { loadConfig } from '../lib/config.ts';
 import { COMMON_FLAGS, helpText, parseFlags } from '../lib/flags.ts';
 import { runMain } from '../lib/main.ts';
+import { DEFAULT_LOCK_FILE, readLock } from '../lib/lock.ts';
+import { pinnedImages } from '../lib/pinning.ts';
 import { buildPlan, redactedPlanYaml, type PlanInputs } from '../lib/plan.ts';
 import { checkLocal, missingEnv } from '../lib/preflight.ts';
 import { UsageError } from '../lib/errors.ts';
@@ -18,6 +20,8 @@ const FLAGS = {
   ...COMMON_FLAGS,
   'dry-run': { type: 'boolean', description: 'print the YAML a real run would apply (Secret values masked); contact nothing', default: false },
   'no-check-pull': { type: 'boolean', description: 'skip asking the registries whether every image exists before deploying', default: false },
+  lock: { type: 'string', placeholder: 'FILE', description: 'pin built images to the digests in this lock file, when it exists', default: DEFAULT_LOCK_FILE },
+  'no-lock': { type: 'boolean', description: 'deploy the config\'s image tags even when a lock file exists', default: false },
 } as const;
 
 await runMain(async (main) => {
@@ -31,7 +35,9 @@ await runMain(async (main) => {
   const session = createSession(main, flags.verbose);
   // GitHub's runner reads workflow commands from stderr as well; stdout stays pure YAML in --dry-run.
   const announce = (line: string) => main.stderr.write(`${line}\n`);
-  const planInputs: PlanInputs = { config, configFile: flags.config, templatesDir: TEMPLATES_DIR, env: main.env, redactor: main.redactor, onGithubActions: session.onGithubActions, announce };
+  const images = flags['no-lock'] ? {} : pinnedImages(config, readLock(flags.lock), flags.lock);
+  if (Object.keys(images).length) session.output.line(`pinned ${Object.keys(images).join(', ')} from ${flags.lock}`);
+  const planInputs: PlanInputs = { config, configFile: flags.config, templatesDir: TEMPLATES_DIR, env: main.env, redactor: main.redactor, onGithubActions: session.onGithubActions, announce, images };
 
   if (flags['dry-run']) {
     const missing = missingEnv(config, main.env);

@@ -38,10 +38,25 @@ cli('an invalid config is exit 2 with every problem listed', () => {
   assert.match(r.stderr, /nameSpace: unknown key/);
 });
 cli('--dry-run prints exactly the golden plan on stdout and status on stderr, with no tools on PATH', () => {
-  const r = runScript('bootstrap.mts', ['--dry-run'], { PATH: NO_TOOLS });
+  const r = runScript('bootstrap.mts', ['--dry-run', '--no-lock'], { PATH: NO_TOOLS });
   assert.is(r.code, 0, r.stderr);
   assert.fixture(r.stdout, readFileSync(join(REPO_ROOT, 'tests/golden/default.yaml'), 'utf8'));
   assert.match(r.stderr, /dry run: 11 objects for namespace demon-system; nothing was contacted or changed/);
+});
+cli('--dry-run shows the digest-pinned references from the lock file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'demon-cli-'));
+  const digest = `sha256:${'d'.repeat(64)}`;
+  const entry = { repository: 'ghcr.io/afewell-hh/demon-runtime', tags: ['sha-1234567', 'main'], digest, pinned: `ghcr.io/afewell-hh/demon-runtime@${digest}`, sourceCommit: '1234567890', builtAt: '2026-11-26T00:00:00Z', contentHash: 'sha256:x' };
+  writeFileSync(join(dir, 'images.lock.json'), JSON.stringify({ version: 1, images: { runtime: entry } }));
+  const r = runScript('bootstrap.mts', ['--dry-run', '--lock', join(dir, 'images.lock.json')], { PATH: NO_TOOLS });
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, `image: ghcr.io/afewell-hh/demon-runtime@${digest}`);
+  assert.match(r.stdout, 'image: ghcr.io/afewell-hh/demon-engine:main');
+  assert.match(r.stderr, /pinned runtime from/);
+  writeFileSync(join(dir, 'other.lock.json'), JSON.stringify({ version: 1, images: { worker: entry } }));
+  const bad = runScript('bootstrap.mts', ['--dry-run', '--lock', join(dir, 'other.lock.json')], { PATH: NO_TOOLS });
+  assert.is(bad.code, 2);
+  assert.match(bad.stderr, /pins "worker", which is not a component/);
 });
 cli('--dry-run reports every missing credential at once, exit 2, nothing on stdout', () => {
   const r = runScript('bootstrap.mts', ['--dry-run', '--config', EVERYTHING], { PATH: NO_TOOLS, GHCR_TOKEN: '' });

@@ -1,0 +1,63 @@
+/**
+ * A content hash of what a `docker build` reads: the context files that .dockerignore lets
+ * through and the Dockerfile's COPY/ADD sources name (path, executable bit and bytes), the
+ * Dockerfile, the build args and the target. Equal hashes mean the build would be the same,
+ * so build-images can skip it.
+ */
+import { createHash } from 'node:crypto';
+import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { isIgnored, parseDockerignore, type IgnorePattern } from './dockerignore.ts';
+import { dockerfileSources, readBy } from './dockerfile-sources.ts';
+
+export interface HashInputs {
+  context: string;
+  dockerfile: string;
+  args: Record<string, string>;
+  target?: string;
+}
+
+/** Context files in a stable order, skipping what .dockerignore excludes. */
+export function contextFiles(context: string, patterns: IgnorePattern[]): string[] {
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const path = join(dir, entry.name);
+      const rel = relative(context, path);
+      if (isIgnored(rel, patterns)) {
+        // A negated pattern can re-include something below an ignored directory, so only
+        // skip the directory when no negation could apply.
+        if (!(entry.isDirectory() && patterns.some((p) => p.negated))) continue;
+      }
+      if (entry.isDirectory()) walk(path);
+      else if (!isIgnored(rel, patterns)) files.push(rel);
+    }
+  };
+  walk(context);
+  return files;
+}
+
+export function contentHash(inputs: HashInputs): string {
+  let patterns: IgnorePattern[] = [];
+  try {
+    patterns = parseDockerignore(readFileSync(join(inputs.context, '.dockerignore'), 'utf8'));
+  } catch {
+    // no .dockerignore: everything is in the context
+  }
+  const hash = createHash('sha256');
+  const dockerfile = readFileSync(inputs.dockerfile);
+  const used = readBy(dockerfileSources(dockerfile.toString('utf8')));
+  for (const file of contextFiles(inputs.context, patterns).filter(used)) {
+    const path = join(inputs.context, file);
+    const stat = lstatSync(path);
+    hash.update(`${file}\0${stat.isSymbolicLink() ? 'link' : stat.mode & 0o111 ? 'exec' : 'file'}\0`);
+    hash.update(stat.isSymbolicLink() ? readlinkSync(path) : readFileSync(path));
+    hash.update('\0');
+  }
+  hash.update('dockerfile\0');
+  hash.update(dockerfile);
+  hash.update('\0');
+  for (const key of Object.keys(inputs.args).sort()) hash.update(`arg\0${key}=${inputs.args[key]}\0`);
+  hash.update(`target\0${inputs.target ?? ''}`);
+  return `sha256:${hash.digest('hex')}`;
+}

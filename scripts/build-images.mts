@@ -1,0 +1,48 @@
+#!/usr/bin/env -S node --import tsx
+/**
+ * Builds the components that have a `build` section, tags them sha-<7>, the branch and
+ * optionally latest, pushes them, takes each digest from the push itself, verifies it in the
+ * registry and writes images.lock.json. Unchanged images are neither built nor pushed.
+ *   npx tsx scripts/build-images.mts [--config FILE] [--force] [--no-push [--load]] [--lock FILE]
+ */
+import { resolve } from 'node:path';
+import { loadConfig } from '../lib/config.ts';
+import { UsageError } from '../lib/errors.ts';
+import { COMMON_FLAGS, helpText, parseFlags } from '../lib/flags.ts';
+import { cleanupImages, imagesContext, imagesSteps } from '../lib/images.ts';
+import { DEFAULT_LOCK_FILE } from '../lib/lock.ts';
+import { runMain } from '../lib/main.ts';
+import { createSession } from '../lib/session.ts';
+import { formatDuration, runSteps } from '../lib/steps.ts';
+
+const FLAGS = {
+  ...COMMON_FLAGS,
+  'no-push': { type: 'boolean', description: 'build only (no login, push or lock), or with --load for kind', default: false },
+  load: { type: 'boolean', description: 'with --no-push: `kind load` the images into the kind cluster and pin them by tag', default: false },
+  force: { type: 'boolean', description: 'rebuild and push even when the content hash matches the lock', default: false },
+  lock: { type: 'string', placeholder: 'FILE', description: 'lock file to read and write', default: DEFAULT_LOCK_FILE },
+  branch: { type: 'string', placeholder: 'NAME', description: 'branch tag to push (default: the checkout\'s current branch; none when detached)' },
+} as const;
+
+await runMain(async (main) => {
+  const flags = parseFlags(main.argv, FLAGS);
+  if (flags.help) {
+    main.stdout.write(helpText('npx tsx scripts/build-images.mts [options]', 'Build, push and pin the Demon images.', FLAGS));
+    return 0;
+  }
+  if (flags.load && !flags['no-push']) throw new UsageError('--load needs --no-push: images go either to a registry or into a kind cluster');
+  const config = loadConfig(flags.config);
+  if (flags.load && config.cluster.provider !== 'kind') throw new UsageError('--load targets a kind cluster, but cluster.provider is "existing"; push to a registry instead');
+  const started = performance.now();
+  const session = createSession(main, flags.verbose);
+  const options = { push: !flags['no-push'], load: flags.load, force: flags.force, lockFile: resolve(flags.lock), ...(flags.branch ? { branch: flags.branch } : {}) };
+  const context = imagesContext(config, resolve(flags.config), session, options);
+  try {
+    await runSteps(imagesSteps(options), context, session.output);
+  } finally {
+    cleanupImages(context);
+  }
+  const built = context.todo.length;
+  session.output.line(`build-images done in ${formatDuration(Math.round(performance.now() - started))}: ${built === 0 ? 'unchanged: every image matches the lock' : `${built} of ${context.jobs.length} images built`}`);
+  return 0;
+});
