@@ -37,6 +37,7 @@ const health = (liveness: string, readiness: string) =>
     .strictObject({
       liveness: httpPath.default(liveness).describe('path of the liveness probe, also checked by the smoke test'),
       readiness: httpPath.default(readiness).describe('path of the readiness probe, also checked by the smoke test'),
+      body: z.string().min(1).optional().describe('text the health responses must contain (smoke check only; probes ignore it)'),
     })
     .prefault({})
     .describe('HTTP health endpoints the image serves on its port');
@@ -193,6 +194,16 @@ const build = z
   .prefault({})
   .describe('settings for scripts/build-images.mts');
 
+const nightly = z
+  .strictObject({
+    artifacts: z.string().min(1).default('artifacts').describe('directory for run directories (artifacts/<UTC timestamp>/), relative to the working directory'),
+    history: z.string().min(1).default('artifacts/history.jsonl').describe('file that gets one JSON line per nightly run'),
+    deadline: duration.default('60m').describe('the whole run must finish within this; teardown and artifacts still run after it'),
+    clusterName: dnsLabel.default('demon-nightly').describe('kind cluster the nightly creates afresh (provider kind)'),
+  })
+  .prefault({})
+  .describe('settings for scripts/nightly.mts');
+
 const wait = z
   .strictObject({
     timeout: duration.default('5m').describe('how long to wait for every workload to be ready'),
@@ -213,6 +224,7 @@ export const configSchema = z
     monitoring,
     ingress,
     build,
+    nightly,
     wait,
   })
   .describe('demon-bootstrap configuration');

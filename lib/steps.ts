@@ -14,6 +14,8 @@ export interface StepRecord {
   name: string;
   ok: boolean;
   outcome?: string;
+  /** The failure's message (already redacted by the caller's output), for reports. */
+  error?: string;
   durationMs: number;
 }
 
@@ -25,26 +27,30 @@ export function formatDuration(ms: number): string {
 }
 
 /**
- * Runs the steps in order and stops at the first failure, rethrowing its error unchanged
- * (so its class still decides the exit code) after printing the ✗ line.
+ * Runs one step, prints its line and records it; rethrows its error unchanged (so its class
+ * still decides the exit code). `guard` may race the step against a deadline or Ctrl-C.
  */
-export async function runSteps<C>(steps: Step<C>[], context: C, output: Output, records: StepRecord[] = []): Promise<StepRecord[]> {
-  for (const step of steps) {
-    const started = performance.now();
-    output.startSpinner(step.name);
-    try {
-      const outcome = (await step.run(context)) ?? undefined;
-      const durationMs = Math.round(performance.now() - started);
-      output.stopSpinner();
-      records.push({ name: step.name, ok: true, outcome, durationMs });
-      output.line(`✓ ${step.name}${outcome ? `: ${outcome}` : ''} (${formatDuration(durationMs)})`);
-    } catch (error) {
-      const durationMs = Math.round(performance.now() - started);
-      output.stopSpinner();
-      records.push({ name: step.name, ok: false, durationMs });
-      output.line(`✗ ${step.name} (${formatDuration(durationMs)})`);
-      throw error;
-    }
+export async function runStep<C>(step: Step<C>, context: C, output: Output, records: StepRecord[], guard?: <T>(work: Promise<T>) => Promise<T>): Promise<void> {
+  const started = performance.now();
+  output.startSpinner(step.name);
+  try {
+    const work = step.run(context);
+    const outcome = (await (guard ? guard(work) : work)) ?? undefined;
+    const durationMs = Math.round(performance.now() - started);
+    output.stopSpinner();
+    records.push({ name: step.name, ok: true, ...(outcome ? { outcome } : {}), durationMs });
+    output.line(`✓ ${step.name}${outcome ? `: ${outcome}` : ''} (${formatDuration(durationMs)})`);
+  } catch (error) {
+    const durationMs = Math.round(performance.now() - started);
+    output.stopSpinner();
+    records.push({ name: step.name, ok: false, error: error instanceof Error ? error.message : String(error), durationMs });
+    output.line(`✗ ${step.name} (${formatDuration(durationMs)})`);
+    throw error;
   }
+}
+
+/** Runs the steps in order and stops at the first failure, rethrowing its error. */
+export async function runSteps<C>(steps: Step<C>[], context: C, output: Output, records: StepRecord[] = []): Promise<StepRecord[]> {
+  for (const step of steps) await runStep(step, context, output, records);
   return records;
 }

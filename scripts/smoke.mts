@@ -1,0 +1,70 @@
+#!/usr/bin/env -S node --import tsx
+/**
+ * Proves the deployed stack healthy from outside the pods: every workload ready, every declared
+ * health path answering through a port-forward (or the API-server proxy), every running image
+ * the digest the lock pins. Writes JSON, JUnit and the GitHub step summary; on failure (or with
+ * --artifacts) a redacted diagnostics bundle. Exit 0 only when every check passed.
+ *   npx tsx scripts/smoke.mts [--config FILE] [--lock FILE | --no-lock] [--artifacts DIR] [--verbose]
+ */
+import { bootstrapContext } from '../lib/bootstrap.ts';
+import { loadConfig } from '../lib/config.ts';
+import { UsageError } from '../lib/errors.ts';
+import { COMMON_FLAGS, helpText, parseFlags } from '../lib/flags.ts';
+import { duration, parseDuration } from '../lib/formats.ts';
+import { DEFAULT_LOCK_FILE, readLock } from '../lib/lock.ts';
+import { runMain } from '../lib/main.ts';
+import { pinnedImages } from '../lib/pinning.ts';
+import { ChildSet, stopChildrenOnSignals } from '../lib/port-forward.ts';
+import { createSession, TEMPLATES_DIR } from '../lib/session.ts';
+import { runSmoke, smokeFailure } from '../lib/smoke-run.ts';
+import type { MethodChoice } from '../lib/smoke.ts';
+
+const FLAGS = {
+  ...COMMON_FLAGS,
+  lock: { type: 'string', placeholder: 'FILE', description: 'lock file whose digests the running containers must carry; a missing file means no digest check', default: DEFAULT_LOCK_FILE },
+  'no-lock': { type: 'boolean', description: 'skip the digest check even when a lock file exists', default: false },
+  artifacts: { type: 'string', placeholder: 'DIR', description: 'write the reports and the diagnostics bundle here, even when every check passed (on failure they go to artifacts/smoke-<UTC time> by default)' },
+  method: { type: 'string', placeholder: 'HOW', description: 'auto (port-forward, API-server proxy when port-forward cannot work), port-forward or api-proxy', default: 'auto' },
+  'check-timeout': { type: 'string', placeholder: 'DURATION', description: 'deadline of each health check, retries included', default: '15s' },
+} as const;
+const METHODS = ['auto', 'port-forward', 'api-proxy'];
+let interrupted = false;
+
+await runMain(async (main) => {
+  const flags = parseFlags(main.argv, FLAGS);
+  if (flags.help) {
+    main.stdout.write(helpText('npx tsx scripts/smoke.mts [options]', 'Check that the deployed Demon stack is healthy, and collect diagnostics when it is not.', FLAGS));
+    return 0;
+  }
+  if (!METHODS.includes(flags.method)) throw new UsageError(`--method must be one of ${METHODS.join(', ')}, not "${flags.method}"`);
+  if (!duration.safeParse(flags['check-timeout']).success) throw new UsageError(`--check-timeout must be a duration such as "15s" or "1m", not "${flags['check-timeout']}"`);
+  const startedAt = new Date();
+  const config = loadConfig(flags.config);
+  const session = createSession(main, flags.verbose);
+  const lockFile = flags['no-lock'] ? undefined : flags.lock;
+  const images = pinnedImages(config, lockFile ? readLock(lockFile) : undefined, lockFile ?? '');
+  const context = bootstrapContext(config, session, { config, configFile: flags.config, templatesDir: TEMPLATES_DIR, env: main.env, redactor: main.redactor, onGithubActions: session.onGithubActions, images });
+
+  const children = new ChildSet();
+  const controller = new AbortController();
+  const dispose = stopChildrenOnSignals(children, (signal) => {
+    interrupted = true;
+    controller.abort(new Error(`interrupted by ${signal}: every port-forward was stopped`));
+  });
+  try {
+    const outcome = await runSmoke({
+      context, output: session.output, lockFile, dir: flags.artifacts, bundleAlways: Boolean(flags.artifacts),
+      failureDir: `artifacts/smoke-${startedAt.toISOString().replace(/[:.]/g, '-')}`,
+      method: flags.method as MethodChoice, checkTimeoutMs: parseDuration(flags['check-timeout']), signal: controller.signal, children, startedAt,
+    });
+    if (outcome.report.status !== 'passed') throw smokeFailure(outcome);
+    session.output.line(`${outcome.headline} in ${((Date.now() - startedAt.getTime()) / 1000).toFixed(1)}s${outcome.dir ? `; reports in ${outcome.dir}` : ''}`);
+    return 0;
+  } finally {
+    dispose();
+    children.killAll();
+  }
+});
+// After Ctrl-C a pending poll or kubectl call must not keep the process alive; runMain has
+// already printed the reason and set the exit code.
+if (interrupted) process.exit();
