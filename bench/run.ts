@@ -2,13 +2,15 @@
  * Benchmarks (never timed assertions in tests). `npm run bench` runs what this machine can:
  * the dry-run always; the re-run overhead and the image pipeline when the e2e cluster is up
  * (`npm run cluster:up`).
- *   tsx bench/run.ts [dry-run|rerun|images]...
+ *   tsx bench/run.ts [dry-run|rerun|images|smoke|nightly]...
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchDryRun } from './dry-run.ts';
 import { benchRerun } from './rerun.ts';
 import { benchImages } from './images.ts';
+import { benchNightly } from './nightly.ts';
+import { benchSmoke } from './smoke.ts';
 import type { BenchResult } from './stats.ts';
 import { STATE } from '../tests/e2e/support/harness.ts';
 
@@ -26,6 +28,14 @@ if (want('rerun')) {
 if (want('images')) {
   if (clusterUp) results.push(...benchImages());
   else skipped('images');
+}
+if (want('nightly')) {
+  if (clusterUp) results.push(...(await benchNightly()));
+  else skipped('nightly');
+}
+if (want('smoke')) {
+  if (clusterUp) results.push(...(await benchSmoke()));
+  else skipped('smoke');
 }
 
 for (const r of results) {

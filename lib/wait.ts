@@ -111,7 +111,7 @@ async function explain(kubectl: Kubectl, namespace: string, headline: string, fi
 export async function waitForWorkloads(kubectl: Kubectl, namespace: string, expected: WorkloadRef[], options: WaitOptions): Promise<string> {
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
-  const interval = options.intervalMs ?? 1000;
+  const interval = options.intervalMs ?? 500;
   const started = now();
   const grace = new GraceTracker();
   const graceOf = (cause: Cause) => graceFor(cause, options);

@@ -22,6 +22,7 @@ const FLAGS = {
   force: { type: 'boolean', description: 'rebuild and push even when the content hash matches the lock', default: false },
   lock: { type: 'string', placeholder: 'FILE', description: 'lock file to read and write', default: DEFAULT_LOCK_FILE },
   branch: { type: 'string', placeholder: 'NAME', description: 'branch tag to push (default: the checkout\'s current branch; none when detached)' },
+  source: { type: 'string', placeholder: 'DIR', description: 'the Demon checkout to build (overrides build.source)' },
 } as const;
 
 await runMain(async (main) => {
@@ -31,7 +32,8 @@ await runMain(async (main) => {
     return 0;
   }
   if (flags.load && !flags['no-push']) throw new UsageError('--load needs --no-push: images go either to a registry or into a kind cluster');
-  const config = loadConfig(flags.config);
+  const loaded = loadConfig(flags.config);
+  const config = flags.source ? { ...loaded, build: { ...loaded.build, source: resolve(flags.source) } } : loaded;
   if (flags.load && config.cluster.provider !== 'kind') throw new UsageError('--load targets a kind cluster, but cluster.provider is "existing"; push to a registry instead');
   const started = performance.now();
   const session = createSession(main, flags.verbose);

@@ -1,0 +1,79 @@
+/**
+ * A step list with a `finally`: the main steps run in order until one fails, the run's
+ * deadline passes or the signal aborts (Ctrl-C); then every finally step runs regardless
+ * (collect artifacts, tear down), each on its own, so one failing does not skip the next.
+ */
+import type { Output } from './output.ts';
+import { runStep, type Step, type StepRecord } from './steps.ts';
+
+export interface PipelineOptions {
+  deadlineMs: number;
+  signal?: AbortSignal;
+  /** Told about the failure before the finally steps run (they may collect more evidence). */
+  onFailure?: (step: string, error: unknown) => void;
+}
+
+export interface PipelineResult {
+  records: StepRecord[];
+  /** The first main step that failed, with its error. */
+  failed?: { step: string; error: unknown };
+  /** Finally steps that failed (the run fails too). */
+  finallyFailed: string[];
+}
+
+export class DeadlineError extends Error {
+  constructor(deadlineMs: number) {
+    super(`the run passed its deadline of ${Math.round(deadlineMs / 60_000)}m; the step was abandoned`);
+    this.name = 'DeadlineError';
+  }
+}
+
+export class AbortedError extends Error {
+  constructor(reason: unknown) {
+    super(`interrupted (${String(reason ?? 'signal')}); tearing down`);
+    this.name = 'AbortedError';
+  }
+}
+
+export async function runPipeline<C>(steps: Step<C>[], finallySteps: Step<C>[], context: C, output: Output, options: PipelineOptions): Promise<PipelineResult> {
+  const records: StepRecord[] = [];
+  const deadline = Date.now() + options.deadlineMs;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let onAbort: (() => void) | undefined;
+  // Rejects when the deadline passes or the signal fires, whichever comes first.
+  const stop = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineError(options.deadlineMs)), Math.max(0, deadline - Date.now()));
+    onAbort = () => reject(new AbortedError(options.signal?.reason));
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  stop.catch(() => {}); // observed by the races below
+  const guard = <T>(work: Promise<T>) => Promise.race([work, stop]);
+
+  let failed: PipelineResult['failed'];
+  try {
+    for (const step of steps) {
+      try {
+        await runStep(step, context, output, records, guard);
+      } catch (error) {
+        failed = { step: step.name, error };
+        break;
+      }
+    }
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) options.signal?.removeEventListener('abort', onAbort);
+  }
+
+  if (failed) options.onFailure?.(failed.step, failed.error);
+  const finallyFailed: string[] = [];
+  for (const step of finallySteps) {
+    try {
+      await runStep(step, context, output, records);
+    } catch (error) {
+      finallyFailed.push(step.name);
+      output.line(`  ${step.name}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  return { records, ...(failed ? { failed } : {}), finallyFailed };
+}
