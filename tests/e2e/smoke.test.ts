@@ -56,6 +56,8 @@ const smoke = suite('e2e: smoke checks on a real cluster');
 smoke.before(() => {
   for (const file of [healthyFile, brokenFile]) {
     const r = runScript('bootstrap.mts', ['--config', file, '--no-lock'], env);
+    // uvu reports a failed hook as every test failing, without the reason: print it.
+    if (r.code !== 0) console.error(`bootstrap for the smoke suite failed:\n${r.stderr}`);
     assert.is(r.code, 0, r.stderr);
   }
 });

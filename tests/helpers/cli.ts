@@ -17,7 +17,8 @@ export function runScript(script: string, args: string[], env: Record<string, st
     cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     encoding: 'utf8',
-    timeout: 60_000,
+    // Generous: e2e bootstraps wait for real pods; tests assert their own time bounds.
+    timeout: 300_000,
   });
   return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
