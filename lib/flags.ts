@@ -52,3 +52,14 @@ export function parseFlags<S extends FlagSpecs>(argv: string[], specs: S): Flags
     throw new UsageError(`${message.replace(/\. To specify.*$/s, '')}; see --help`);
   }
 }
+
+/**
+ * Parses a script's flags; on --help prints its help to `out` and returns undefined (the
+ * script then exits 0). Every script starts with this, so every one has the same --help.
+ */
+export function parseCommand<S extends FlagSpecs>(argv: string[], specs: S, help: { usage: string; summary: string }, out: { write(text: string): unknown }): Flags<S> | undefined {
+  const flags = parseFlags(argv, specs);
+  if (!(flags as { help?: boolean }).help) return flags;
+  out.write(helpText(help.usage, help.summary, specs));
+  return undefined;
+}

@@ -6,7 +6,7 @@
  */
 import { accessHints, bootstrapContext, bootstrapSteps } from '../lib/bootstrap.ts';
 import { loadConfig } from '../lib/config.ts';
-import { COMMON_FLAGS, helpText, parseFlags } from '../lib/flags.ts';
+import { COMMON_FLAGS, parseCommand } from '../lib/flags.ts';
 import { runMain } from '../lib/main.ts';
 import { DEFAULT_LOCK_FILE, readLock } from '../lib/lock.ts';
 import { pinnedImages } from '../lib/pinning.ts';
@@ -25,11 +25,8 @@ const FLAGS = {
 } as const;
 
 await runMain(async (main) => {
-  const flags = parseFlags(main.argv, FLAGS);
-  if (flags.help) {
-    main.stdout.write(helpText('npx tsx scripts/bootstrap.mts [options]', 'Deploy the Demon stack and wait until it is ready.', FLAGS));
-    return 0;
-  }
+  const flags = parseCommand(main.argv, FLAGS, { usage: 'npx tsx scripts/bootstrap.mts [options]', summary: 'Deploy the Demon stack and wait until it is ready.' }, main.stdout);
+  if (!flags) return 0;
   const started = performance.now();
   const config = loadConfig(flags.config);
   const session = createSession(main, flags.verbose);

@@ -8,7 +8,7 @@
 import { resolve } from 'node:path';
 import { loadConfig } from '../lib/config.ts';
 import { UsageError } from '../lib/errors.ts';
-import { COMMON_FLAGS, helpText, parseFlags } from '../lib/flags.ts';
+import { COMMON_FLAGS, parseCommand } from '../lib/flags.ts';
 import { cleanupImages, imagesContext, imagesSteps } from '../lib/images.ts';
 import { DEFAULT_LOCK_FILE } from '../lib/lock.ts';
 import { runMain } from '../lib/main.ts';
@@ -26,11 +26,8 @@ const FLAGS = {
 } as const;
 
 await runMain(async (main) => {
-  const flags = parseFlags(main.argv, FLAGS);
-  if (flags.help) {
-    main.stdout.write(helpText('npx tsx scripts/build-images.mts [options]', 'Build, push and pin the Demon images.', FLAGS));
-    return 0;
-  }
+  const flags = parseCommand(main.argv, FLAGS, { usage: 'npx tsx scripts/build-images.mts [options]', summary: 'Build, push and pin the Demon images.' }, main.stdout);
+  if (!flags) return 0;
   if (flags.load && !flags['no-push']) throw new UsageError('--load needs --no-push: images go either to a registry or into a kind cluster');
   const loaded = loadConfig(flags.config);
   const config = flags.source ? { ...loaded, build: { ...loaded.build, source: resolve(flags.source) } } : loaded;

@@ -8,7 +8,7 @@
 import { resolve } from 'node:path';
 import { loadConfig } from '../lib/config.ts';
 import { UsageError } from '../lib/errors.ts';
-import { COMMON_FLAGS, helpText, parseFlags } from '../lib/flags.ts';
+import { COMMON_FLAGS, parseCommand } from '../lib/flags.ts';
 import { duration, parseDuration } from '../lib/formats.ts';
 import { DEFAULT_LOCK_FILE } from '../lib/lock.ts';
 import { exitCodeFor, runMain } from '../lib/main.ts';
@@ -28,11 +28,8 @@ const FLAGS = {
 } as const;
 
 await runMain(async (main) => {
-  const flags = parseFlags(main.argv, FLAGS);
-  if (flags.help) {
-    main.stdout.write(helpText('npx tsx scripts/nightly.mts [options]', 'Build, deploy digest-pinned to a fresh cluster, smoke-test, collect evidence, tear down.', FLAGS));
-    return 0;
-  }
+  const flags = parseCommand(main.argv, FLAGS, { usage: 'npx tsx scripts/nightly.mts [options]', summary: 'Build, deploy digest-pinned to a fresh cluster, smoke-test, collect evidence, tear down.' }, main.stdout);
+  if (!flags) return 0;
   if (flags.deadline && !duration.safeParse(flags.deadline).success) throw new UsageError(`--deadline must be a duration such as "45m", not "${flags.deadline}"`);
   const startedAt = new Date();
   const stamp = startedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');

@@ -6,7 +6,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { helpText, parseFlags } from '../lib/flags.ts';
+import { parseCommand } from '../lib/flags.ts';
 import { configJsonSchema } from '../lib/json-schema.ts';
 import { runMain } from '../lib/main.ts';
 import { REPO_ROOT } from '../lib/session.ts';
@@ -17,11 +17,8 @@ const FLAGS = {
 } as const;
 
 await runMain(async (main) => {
-  const flags = parseFlags(main.argv, FLAGS);
-  if (flags.help) {
-    main.stdout.write(helpText('npx tsx scripts/schema.mts [--check]', 'Write config/demon.schema.json from lib/schema.ts.', FLAGS));
-    return 0;
-  }
+  const flags = parseCommand(main.argv, FLAGS, { usage: 'npx tsx scripts/schema.mts [--check]', summary: 'Write config/demon.schema.json from lib/schema.ts.' }, main.stdout);
+  if (!flags) return 0;
   const file = resolve(REPO_ROOT, 'config/demon.schema.json');
   const schema = configJsonSchema();
   const current = (() => { try { return readFileSync(file, 'utf8'); } catch { return ''; } })();

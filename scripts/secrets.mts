@@ -9,7 +9,7 @@
 import { bootstrapContext, checkPullStep, clusterStep, namespaceStep, preflightStep, secretsStep } from '../lib/bootstrap.ts';
 import { loadConfig } from '../lib/config.ts';
 import { UsageError } from '../lib/errors.ts';
-import { COMMON_FLAGS, helpText, parseFlags } from '../lib/flags.ts';
+import { COMMON_FLAGS, parseCommand } from '../lib/flags.ts';
 import { runMain } from '../lib/main.ts';
 import { buildPlan, type PlanInputs } from '../lib/plan.ts';
 import { missingEnv } from '../lib/preflight.ts';
@@ -26,11 +26,8 @@ const FLAGS = {
 } as const;
 
 await runMain(async (main) => {
-  const flags = parseFlags(main.argv, FLAGS);
-  if (flags.help) {
-    main.stdout.write(helpText('npx tsx scripts/secrets.mts [options]', 'Create or update the Demon Secrets, or check image pulls with their credentials.', FLAGS));
-    return 0;
-  }
+  const flags = parseCommand(main.argv, FLAGS, { usage: 'npx tsx scripts/secrets.mts [options]', summary: 'Create or update the Demon Secrets, or check image pulls with their credentials.' }, main.stdout);
+  if (!flags) return 0;
   const config = loadConfig(flags.config);
   const session = createSession(main, flags.verbose);
   const planInputs: PlanInputs = { config, configFile: flags.config, templatesDir: TEMPLATES_DIR, env: main.env, redactor: main.redactor, onGithubActions: session.onGithubActions, announce: (line) => main.stderr.write(`${line}\n`) };

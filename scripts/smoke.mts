@@ -9,7 +9,7 @@
 import { bootstrapContext } from '../lib/bootstrap.ts';
 import { loadConfig } from '../lib/config.ts';
 import { UsageError } from '../lib/errors.ts';
-import { COMMON_FLAGS, helpText, parseFlags } from '../lib/flags.ts';
+import { COMMON_FLAGS, parseCommand } from '../lib/flags.ts';
 import { duration, parseDuration } from '../lib/formats.ts';
 import { DEFAULT_LOCK_FILE, readLock } from '../lib/lock.ts';
 import { runMain } from '../lib/main.ts';
@@ -31,11 +31,8 @@ const METHODS = ['auto', 'port-forward', 'api-proxy'];
 let interrupted = false;
 
 await runMain(async (main) => {
-  const flags = parseFlags(main.argv, FLAGS);
-  if (flags.help) {
-    main.stdout.write(helpText('npx tsx scripts/smoke.mts [options]', 'Check that the deployed Demon stack is healthy, and collect diagnostics when it is not.', FLAGS));
-    return 0;
-  }
+  const flags = parseCommand(main.argv, FLAGS, { usage: 'npx tsx scripts/smoke.mts [options]', summary: 'Check that the deployed Demon stack is healthy, and collect diagnostics when it is not.' }, main.stdout);
+  if (!flags) return 0;
   if (!METHODS.includes(flags.method)) throw new UsageError(`--method must be one of ${METHODS.join(', ')}, not "${flags.method}"`);
   if (!duration.safeParse(flags['check-timeout']).success) throw new UsageError(`--check-timeout must be a duration such as "15s" or "1m", not "${flags['check-timeout']}"`);
   const startedAt = new Date();

@@ -8,7 +8,7 @@
 import { createInterface } from 'node:readline/promises';
 import { loadConfig } from '../lib/config.ts';
 import { UsageError } from '../lib/errors.ts';
-import { COMMON_FLAGS, helpText, parseFlags } from '../lib/flags.ts';
+import { COMMON_FLAGS, parseCommand } from '../lib/flags.ts';
 import { Kubectl } from '../lib/kubectl.ts';
 import { runMain } from '../lib/main.ts';
 import { checkLocal } from '../lib/preflight.ts';
@@ -23,11 +23,8 @@ const FLAGS = {
 } as const;
 
 await runMain(async (main) => {
-  const flags = parseFlags(main.argv, FLAGS);
-  if (flags.help) {
-    main.stdout.write(helpText('npx tsx scripts/teardown.mts [options]', 'Delete what bootstrap created.', FLAGS));
-    return 0;
-  }
+  const flags = parseCommand(main.argv, FLAGS, { usage: 'npx tsx scripts/teardown.mts [options]', summary: 'Delete what bootstrap created.' }, main.stdout);
+  if (!flags) return 0;
   const config = loadConfig(flags.config);
   const what = config.cluster.provider === 'kind' ? `kind cluster "${config.cluster.name}"` : `the Demon objects in namespace ${config.namespace} (context ${config.cluster.context})`;
   if (!flags.yes) {
