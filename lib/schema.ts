@@ -207,7 +207,7 @@ const nightly = z
 const wait = z
   .strictObject({
     timeout: duration.default('5m').describe('how long to wait for every workload to be ready'),
-    pullGrace: duration.default('20s').describe('how long image pull errors may last before the wait fails (rate-limited pulls recover)'),
+    pullGrace: duration.default('30s').describe('how long image pull errors may last before the wait fails: rate-limited pulls recover, and the kubelet can miss a just-created pull Secret on its first attempt and retry after 10 s'),
     readinessGrace: duration.default('45s').describe('how long a running container may fail its readiness probe before the wait fails'),
   })
   .prefault({})

@@ -27,7 +27,9 @@ export function e2eConfig(h: Harness, options: E2eOptions): Record<string, unkno
     nats: { image: images.nats },
     components,
     registries: [{ name: 'e2e', server: h.registry, usernameEnv: 'DEMON_E2E_REGISTRY_USER', passwordEnv: 'DEMON_E2E_REGISTRY_PASSWORD', appliesTo: ['nats', ...components.map((c) => c.name as string)] }],
-    wait: { timeout: '3m', pullGrace: '10s', readinessGrace: '15s' },
+    // The default pull grace: the kubelet may miss a just-created pull Secret once (event
+    // FailedToRetrieveImagePullSecret) and succeeds on its retry 10 s later.
+    wait: { timeout: '3m', pullGrace: '30s', readinessGrace: '15s' },
     ...options.overrides,
   };
 }
