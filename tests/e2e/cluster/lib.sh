@@ -72,7 +72,16 @@ start_daemon() {
   log "starting $name"
   echo "===== $(date -u +%FT%TZ) up.sh starts $name" >>"$LOGS/$name.log"
   setsid "$@" </dev/null >>"$LOGS/$name.log" 2>&1 &
-  printf '%s\n%s\n' "$!" "$1" >"$PIDS/$name.pid"
+  local pid=$! i
+  printf '%s\n%s\n' "$pid" "$1" >"$PIDS/$name.pid"
+  # Until setsid has exec'd the daemon, /proc/PID/cmdline still names bash or setsid and
+  # pid_of would report the daemon dead ("exited while starting", seen on a busy CI machine).
+  # Wait for the exec, bounded: 200 x 10 ms.
+  for ((i = 0; i < 200; i++)); do
+    alive "$pid" || break
+    [[ $(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | head -n 1) == "$1" ]] && break
+    sleep 0.01
+  done
 }
 
 # require_free_port NAME PORT: fail loudly when something else already listens there (a stray
