@@ -138,6 +138,11 @@ export function workloadFindings(workload: Workload): Finding[] {
   return findings;
 }
 
+/**
+ * Identifies a finding across polls by cause, not by kubelet reason: a failing pull flips
+ * between ErrImagePull and ImagePullBackOff on every retry, and keying on the reason would
+ * restart its grace window each time (a 30 s grace then took ~100 s to expire).
+ */
 export function findingKey(finding: Finding): string {
-  return [finding.cause, finding.pod ?? '', finding.container ?? '', finding.reason].join('/');
+  return [finding.cause, finding.pod ?? '', finding.container ?? ''].join('/');
 }

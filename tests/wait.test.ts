@@ -83,6 +83,14 @@ grace('a finding becomes fatal only after it has lasted its window, and is forgo
   assert.equal(tracker.expired([], 21_000, graceOf), []);
   assert.equal(tracker.expired([finding], 22_000, graceOf), []);
 });
+grace('a pull flipping between ErrImagePull and ImagePullBackOff keeps its grace window running', () => {
+  const tracker = new GraceTracker();
+  const graceOf = (cause: Parameters<typeof graceFor>[0]) => graceFor(cause, options);
+  const pull = (reason: string) => ({ cause: 'image-pull' as const, pod: 'p', container: 'c', reason, message: '' });
+  assert.equal(tracker.expired([pull('ErrImagePull')], 0, graceOf), []);
+  assert.equal(tracker.expired([pull('ImagePullBackOff')], 10_000, graceOf), []);
+  assert.equal(tracker.expired([pull('ErrImagePull')], 20_000, graceOf).length, 1);
+});
 grace.run();
 
 /** A cluster that always returns the same recorded snapshot, events and logs. */
