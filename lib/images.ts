@@ -1,22 +1,22 @@
 /**
- * The build-images step list: preflight -> source -> build -> log in -> push -> verify -> lock
- * (or, with --no-push --load, build -> kind load -> lock pinned by tag). Images whose content
- * hash matches the lock and whose pinned digest still exists are neither built nor pushed.
+ * The build-images step list: preflight -> source -> log in -> build, push, verify (per image,
+ * pipelined: lib/image-publish.ts) -> lock (or, with --no-push --load, build -> kind load ->
+ * lock pinned by tag). Images whose content hash matches the lock and whose pinned digest
+ * still exists are neither built nor pushed.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { contentHash } from './content-hash.ts';
-import { buildImage, dockerVerdict, imageId, login, push } from './docker.ts';
+import { dockerVerdict, imageId, login } from './docker.ts';
 import { UsageError } from './errors.ts';
 import { CommandError, run } from './exec.ts';
 import { sourceRevision, type SourceRevision } from './git.ts';
-import { parseImageRef } from './image-ref.ts';
+import { build, credentials, digestExists, publish } from './image-publish.ts';
 import { assertJobs, imageJobs, missingPushCredentials, pathProblems, registryEntryFor, sourceDir, tagsFor, type ImageJob } from './image-jobs.ts';
 import { readLock, writeLock, type Lock, type LockedImage } from './lock.ts';
 import { mapLimit } from './pool.ts';
 import { checkDockerDaemon, missingTools } from './preflight.ts';
-import { headManifest, type Credentials } from './registry.ts';
 import type { Config } from './schema.ts';
 import type { Session } from './session.ts';
 import type { Step } from './steps.ts';
@@ -45,29 +45,6 @@ export interface ImagesContext {
   builtAt: string;
 }
 
-function credentials(c: ImagesContext, registry: string): { credentials: Credentials; from: string } | undefined {
-  const entry = registryEntryFor(c.config, registry);
-  const username = entry && c.session.env[entry.usernameEnv];
-  const password = entry && c.session.env[entry.passwordEnv];
-  return entry && username && password ? { credentials: { username, password }, from: `${entry.usernameEnv} / ${entry.passwordEnv}` } : undefined;
-}
-
-/** Push with our private login when we have credentials for the registry, else docker's own. */
-function pushEnv(c: ImagesContext, job: ImageJob): Record<string, string> {
-  return c.dockerConfig && credentials(c, job.registry) ? { DOCKER_CONFIG: c.dockerConfig } : {};
-}
-
-async function digestExists(c: ImagesContext, job: ImageJob, digest: string, attempts = 1): Promise<boolean> {
-  const auth = credentials(c, job.registry);
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    const answer = await headManifest(parseImageRef(`${job.repository}@${digest}`), auth?.credentials);
-    if (answer.status === 200) return true;
-    // Registries can lag right after a push ("manifest unknown"): retry briefly.
-    if (attempt < attempts) await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
-  }
-  return false;
-}
-
 export const imagesPreflight: Step<ImagesContext> = {
   name: 'preflight',
   async run(c) {
@@ -87,6 +64,14 @@ export const imagesPreflight: Step<ImagesContext> = {
   },
 };
 
+/** True when the lock already has this content, pushed (or, without a registry, present locally). */
+async function stillThere(c: ImagesContext, job: ImageJob, hash: string): Promise<boolean> {
+  const locked = c.previous?.images[job.component];
+  if (c.options.force || locked?.contentHash !== hash || locked.repository !== job.repository) return false;
+  if (c.options.push) return locked.pinned.includes('@') && digestExists(c, job, locked.digest);
+  return (await c.session.runner.exec(['docker', 'image', 'inspect', locked.pinned])).exitCode === 0;
+}
+
 export const imagesSource: Step<ImagesContext> = {
   name: 'source',
   async run(c) {
@@ -96,16 +81,15 @@ export const imagesSource: Step<ImagesContext> = {
     } catch (error) {
       throw new UsageError(`build.source ${dir} is not a git checkout (the sha-<7> tag needs its commit): ${(error as Error).message.split('\n').pop()}`);
     }
-    const unchanged: string[] = [];
-    for (const job of c.jobs) {
+    // Hashing reads files (synchronous); the registry and docker checks then run together.
+    const checks = c.jobs.map((job) => {
       const hash = contentHash({ context: job.context, dockerfile: job.dockerfile, args: job.args, ...(job.target ? { target: job.target } : {}) });
       c.hashes.set(job.component, hash);
-      const locked = c.previous?.images[job.component];
-      const same = !c.options.force && locked?.contentHash === hash && locked.repository === job.repository;
-      const stillThere = same && (c.options.push ? locked.pinned.includes('@') && (await digestExists(c, job, locked.digest)) : (await c.session.runner.exec(['docker', 'image', 'inspect', locked.pinned])).exitCode === 0);
-      if (stillThere) unchanged.push(job.component);
-      else c.todo.push(job);
-    }
+      return stillThere(c, job, hash);
+    });
+    const there = await Promise.all(checks);
+    const unchanged = c.jobs.filter((_, i) => there[i]).map((job) => job.component);
+    c.todo.push(...c.jobs.filter((_, i) => !there[i]));
     return `commit ${c.revision.short}${c.revision.branch ? ` on ${c.revision.branch}` : ''}; ${c.todo.length} to build${unchanged.length ? `, unchanged: ${unchanged.join(', ')}` : ''}`;
   },
 };
@@ -114,16 +98,12 @@ export const imagesBuild: Step<ImagesContext> = {
   name: 'build',
   async run(c) {
     if (c.todo.length === 0) return 'unchanged';
-    await mapLimit(c.todo, c.config.build.parallelism, (job) =>
-      buildImage(c.session.runner, job.component, {
-        context: job.context, dockerfile: job.dockerfile, args: job.args,
-        ...(job.target ? { target: job.target } : {}),
-        tags: tagsFor(job, c.revision!, c.config.build.latest).map((tag) => `${job.repository}:${tag}`),
-      }, c.session.redactor));
+    await mapLimit(c.todo, c.config.build.parallelism, (job) => build(c, job));
     return `built ${c.todo.map((j) => j.component).join(', ')}`;
   },
 };
 
+/** Before the builds: a wrong password should fail in a second, not after a long build. */
 export const imagesLogin: Step<ImagesContext> = {
   name: 'log in',
   async run(c) {
@@ -144,38 +124,12 @@ export const imagesLogin: Step<ImagesContext> = {
   },
 };
 
-export const imagesPush: Step<ImagesContext> = {
-  name: 'push',
+export const imagesPublish: Step<ImagesContext> = {
+  name: 'build, push, verify',
   async run(c) {
     if (c.todo.length === 0) return 'unchanged';
-    await mapLimit(c.todo, c.config.build.parallelism, async (job) => {
-      const [primary, ...others] = tagsFor(job, c.revision!, c.config.build.latest).map((tag) => `${job.repository}:${tag}`);
-      try {
-        const digest = await push(c.session.runner, primary!, pushEnv(c, job), c.session.redactor);
-        for (const ref of others) {
-          const again = await push(c.session.runner, ref, pushEnv(c, job), c.session.redactor);
-          if (again !== digest) throw new Error(`pushing ${ref} gave digest ${again}, but ${primary} gave ${digest}`);
-        }
-        c.digests.set(job.component, digest);
-      } catch (error) {
-        const auth = credentials(c, job.registry);
-        const verdict = error instanceof CommandError ? dockerVerdict(error, { image: primary!, registry: job.registry, operation: 'push', ...(auth ? { credentialsFrom: auth.from } : {}) }) : undefined;
-        throw verdict ? new Error(`pushing ${job.component}: ${verdict.sentence}`) : error;
-      }
-    });
-    return `pushed ${c.todo.map((j) => `${j.component}@${c.digests.get(j.component)!.slice(7, 19)}`).join(', ')}`;
-  },
-};
-
-export const imagesVerify: Step<ImagesContext> = {
-  name: 'verify digests',
-  async run(c) {
-    if (c.todo.length === 0) return 'unchanged';
-    for (const job of c.todo) {
-      const digest = c.digests.get(job.component)!;
-      if (!(await digestExists(c, job, digest, 4))) throw new Error(`${job.repository}@${digest} is not in the registry after the push; run again, and check the registry's logs if it persists`);
-    }
-    return `${c.todo.length} digests present in the registry`;
+    await publish(c);
+    return `${c.todo.map((j) => `${j.component}@${c.digests.get(j.component)!.slice(7, 19)}`).join(', ')} pushed, digests present in the registry`;
   },
 };
 
@@ -220,7 +174,7 @@ export const imagesLock: Step<ImagesContext> = {
 };
 
 export function imagesSteps(options: ImagesOptions): Step<ImagesContext>[] {
-  if (options.push) return [imagesPreflight, imagesSource, imagesBuild, imagesLogin, imagesPush, imagesVerify, imagesLock];
+  if (options.push) return [imagesPreflight, imagesSource, imagesLogin, imagesPublish, imagesLock];
   if (options.load) return [imagesPreflight, imagesSource, imagesBuild, imagesKindLoad, imagesLock];
   // Built locally only: nothing was pushed or loaded, so there is nothing to pin.
   return [imagesPreflight, imagesSource, imagesBuild];

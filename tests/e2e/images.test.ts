@@ -50,7 +50,7 @@ images.after(() => deleteNamespace(h, namespace));
 images('builds and pushes three images; the lock\'s digests are the registry\'s', async () => {
   const r = build();
   assert.is(r.code, 0, r.stderr);
-  assert.match(r.stderr, /✓ push: pushed runtime@[0-9a-f]{12}, engine@[0-9a-f]{12}, operate-ui@[0-9a-f]{12}/);
+  assert.match(r.stderr, /✓ build, push, verify: runtime@[0-9a-f]{12}, engine@[0-9a-f]{12}, operate-ui@[0-9a-f]{12} pushed, digests present in the registry/);
   const lock = readLockFile();
   assert.equal(Object.keys(lock.images), ['runtime', 'engine', 'operate-ui']);
   for (const entry of Object.values(lock.images)) {
@@ -78,7 +78,7 @@ images('a one-byte change rebuilds and pushes only that image', () => {
   const r = build();
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stderr, /1 to build, unchanged: runtime, operate-ui/);
-  assert.match(r.stderr, /✓ push: pushed engine@/);
+  assert.match(r.stderr, /✓ build, push, verify: engine@[0-9a-f]{12} pushed/);
   const after = readLockFile();
   assert.is.not(after.images.engine!.digest, before.images.engine!.digest);
   assert.equal(after.images.runtime, before.images.runtime);

@@ -1,0 +1,129 @@
+/**
+ * The pipelined build -> push -> verify chain (lib/image-publish.ts) with a runner whose
+ * commands take real time, and a loopback HTTP server standing in for the registry's manifest
+ * HEAD: each image keeps its own order, builds and pushes keep their bounds, an image pushes
+ * while the next builds, and a failure starts nothing new.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parseConfig } from '../lib/config.ts';
+import type { RunOptions, RunResult, Runner } from '../lib/exec.ts';
+import { publish } from '../lib/image-publish.ts';
+import { imagesContext } from '../lib/images.ts';
+import { limiter } from '../lib/pool.ts';
+import { Redactor } from '../lib/redact.ts';
+import type { Session } from '../lib/session.ts';
+import { memoryOutput } from '../lib/output.ts';
+import { recorded } from './helpers/fake-runner.ts';
+
+interface Span { what: string; component: string; start: number; end: number }
+
+/** A runner where `docker build` and `docker push` take `ms` each, recording when they ran. */
+class TimedRunner implements Runner {
+  readonly spans: Span[] = [];
+  private clock = 0;
+  constructor(private readonly ms: number, private readonly failBuildOf?: string) {}
+  async exec(argv: string[], _options?: RunOptions): Promise<RunResult> {
+    const what = argv[1]!;
+    const ref = what === 'push' ? argv[2]! : argv[argv.indexOf('--tag') + 1]!;
+    const component = ref.split('/').pop()!.split(':')[0]!;
+    const span = { what: what === 'push' ? `push ${ref.split(':').pop()}` : what, component, start: ++this.clock, end: 0 };
+    this.spans.push(span);
+    await new Promise((resolve) => setTimeout(resolve, this.ms));
+    span.end = ++this.clock;
+    const failed = what === 'build' && component === this.failBuildOf;
+    // Each component's digest is its name, padded; the push output is a recorded real one.
+    const digest = `sha256:${Buffer.from(component).toString('hex').padEnd(64, '0')}`;
+    const stdout = what === 'push' ? recorded('docker-push.stdout').replace(/sha-1234567: digest: sha256:[a-f0-9]{64}/, `${ref.split(':').pop()}: digest: ${digest}`) : 'Step 1/3 : FROM scratch\n';
+    return { argv, exitCode: failed ? 1 : 0, stdout, stderr: failed ? 'COPY failed: file not found in build context' : '', durationMs: this.ms, timedOut: false };
+  }
+}
+
+let server: Server;
+let registry = '';
+const heads: string[] = [];
+
+function context(runner: Runner, parallelism = 2) {
+  const config = parseConfig({
+    components: ['runtime', 'engine', 'operate-ui'].map((name, i) => ({ name, image: `${registry}/demon/${name}:main`, port: 8080 + i, build: { dockerfile: `${name}/Dockerfile` } })),
+    build: { source: '/src', parallelism },
+  });
+  const redactor = new Redactor();
+  const session = { output: memoryOutput(redactor), runner, redactor, env: {}, onGithubActions: false } as unknown as Session;
+  const c = imagesContext(config, '/src/config/demon.yaml', session, { push: true, load: false, force: true, lockFile: '/nonexistent/lock.json' });
+  c.revision = { commit: 'abcdef0123456789', short: 'abcdef0', branch: 'main' };
+  c.todo.push(...c.jobs);
+  return c;
+}
+
+const running = (spans: Span[], what: (s: Span) => boolean) => Math.max(...spans.filter(what).map((s) => spans.filter((o) => what(o) && o.start <= s.start && s.start < o.end).length));
+
+const pipeline = suite('images: build -> push -> verify, pipelined');
+pipeline.before(async () => {
+  server = createServer((request, response) => {
+    heads.push(`${request.method} ${request.url}`);
+    response.writeHead(200, { 'docker-content-digest': request.url!.split('/').pop()! }).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  registry = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+pipeline.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+pipeline('each image: build, then its first tag, then the other tags; each digest verified in the registry', async () => {
+  const runner = new TimedRunner(20);
+  const c = context(runner);
+  await publish(c);
+  for (const component of ['runtime', 'engine', 'operate-ui']) {
+    const mine = runner.spans.filter((s) => s.component === component);
+    assert.equal(mine.map((s) => s.what), ['build', 'push sha-abcdef0', 'push main'], component);
+    assert.ok(mine[0]!.end < mine[1]!.start && mine[1]!.end < mine[2]!.start, `${component} ran out of order`);
+    assert.ok(heads.includes(`HEAD /v2/demon/${component}/manifests/${c.digests.get(component)}`), `${component}'s digest was not checked`);
+  }
+  assert.is(c.digests.get('engine'), `sha256:${Buffer.from('engine').toString('hex').padEnd(64, '0')}`);
+});
+
+pipeline('at most build.parallelism builds and pushes at once, and an image pushes while the next one builds', async () => {
+  const runner = new TimedRunner(20);
+  await publish(context(runner, 2));
+  assert.is(running(runner.spans, (s) => s.what === 'build'), 2);
+  assert.ok(running(runner.spans, (s) => s.what.startsWith('push')) <= 2);
+  const third = runner.spans.find((s) => s.what === 'build' && s.component === 'operate-ui')!;
+  assert.ok(runner.spans.some((s) => s.what.startsWith('push') && s.start < third.end && third.start < s.end), 'no push overlapped the third build');
+  const serial = new TimedRunner(5);
+  await publish(context(serial, 1));
+  assert.is(running(serial.spans, () => true), 2, 'with parallelism 1, one build and one push at most');
+});
+
+pipeline('a failing build names the image; no image starts after it and nothing is pushed', async () => {
+  const runner = new TimedRunner(20, 'runtime');
+  const c = context(runner, 2);
+  try {
+    await publish(c);
+    assert.unreachable('publish should have failed');
+  } catch (error) {
+    assert.match((error as Error).message, /^building runtime failed \(\/src\/runtime\/Dockerfile, exit 1\)/);
+    assert.match((error as Error).message, /COPY failed: file not found in build context/);
+  }
+  assert.equal(runner.spans.map((s) => `${s.what} ${s.component}`), ['build runtime', 'build engine']);
+  assert.is(c.digests.size, 0);
+});
+pipeline.run();
+
+const pool = suite('pool: limiter');
+pool('never runs more than its size, and hands each freed slot to the longest waiter', async () => {
+  const limit = limiter(2);
+  let now = 0;
+  let peak = 0;
+  const order: number[] = [];
+  await Promise.all([0, 1, 2, 3, 4].map((i) => limit(async () => {
+    peak = Math.max(peak, ++now);
+    order.push(i);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    now--;
+  })));
+  assert.is(peak, 2);
+  assert.equal(order, [0, 1, 2, 3, 4]);
+});
+pool.run();
