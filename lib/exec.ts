@@ -3,7 +3,9 @@
  * The runner never throws on a non-zero exit: callers decide, usually through `run()`,
  * which turns a failure into a CommandError that shows a pastable, redacted command line.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import type { Redactor } from './redact.ts';
+import { ToolClock } from './tool-clock.ts';
 
 export interface RunOptions {
   /** Written to the tool's stdin: generated YAML and every secret value go this way. */
@@ -23,8 +25,17 @@ export interface RunResult {
   timedOut: boolean;
 }
 
+/** A long-running tool whose stdout is read as it comes (`kubectl get --watch`). */
+export interface StreamHandle {
+  /** Resolves when the tool has exited, with the tail of its stderr. */
+  exited: Promise<{ exitCode: number | null; stderr: string }>;
+  stop(): void;
+}
+
 export interface Runner {
   exec(argv: string[], options?: RunOptions): Promise<RunResult>;
+  /** Optional: runners that cannot stream make callers fall back to polling with exec. */
+  stream?(argv: string[], onStdout: (chunk: string) => void, options?: Pick<RunOptions, 'env'>): StreamHandle;
 }
 
 export const DEFAULT_TIMEOUT_MS = 120_000;
@@ -82,8 +93,12 @@ export interface ZxRunnerOptions {
 
 /** The real runner. Also totals time spent inside tools, so benchmarks can report our overhead. */
 export class ZxRunner implements Runner {
+  /** The sum of every exec's duration (parallel calls add up). */
   commandMs = 0;
   commands = 0;
+  /** Wall time during which any tool ran, streams and port-forwards included. */
+  readonly clock = new ToolClock();
+  private readonly streams = new Set<ChildProcess>();
 
   constructor(private readonly options: ZxRunnerOptions) {}
 
@@ -91,6 +106,7 @@ export class ZxRunner implements Runner {
     // Loaded on first use: a dry-run never spawns anything and starts ~100 ms faster without zx.
     const { $ } = await import('zx');
     const started = performance.now();
+    const ended = this.clock.start(started);
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const child = $({
       // POSIX sh running `exec tool ...`: no bash start-up files (bash sources ~/.bashrc when
@@ -111,6 +127,7 @@ export class ZxRunner implements Runner {
     child.stdin.on('error', () => {});
     child.stdin.end(options.input ?? '');
     const output = await child;
+    ended();
     const durationMs = Math.round(performance.now() - started);
     this.commandMs += durationMs;
     this.commands += 1;
@@ -125,6 +142,35 @@ export class ZxRunner implements Runner {
     this.report(result);
     return result;
   }
+
+  /**
+   * Spawns the tool directly (no shell: nothing is parsed) and hands over stdout as it
+   * arrives. Streams still running when this process exits, whatever the cause, are killed.
+   */
+  stream(argv: string[], onStdout: (chunk: string) => void, options: Pick<RunOptions, 'env'> = {}): StreamHandle {
+    const child = spawn(argv[0]!, argv.slice(1), { env: { ...this.options.env, ...options.env } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const ended = this.clock.start();
+    if (this.streams.size === 0) process.once('exit', this.killStreams);
+    this.streams.add(child);
+    let stderr = '';
+    child.stdout!.setEncoding('utf8').on('data', onStdout);
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-2_000)));
+    const exited = new Promise<{ exitCode: number | null; stderr: string }>((resolve) => {
+      const done = (exitCode: number | null, why?: string) => {
+        ended();
+        this.streams.delete(child);
+        if (this.streams.size === 0) process.off('exit', this.killStreams);
+        resolve({ exitCode, stderr: this.options.redactor.mask(why ? `${stderr}\n${why}` : stderr) });
+      };
+      child.once('error', (error) => done(null, `cannot run ${argv[0]}: ${error.message}`));
+      child.once('close', (code) => done(code));
+    });
+    return { exited, stop: () => void child.kill('SIGKILL') };
+  }
+
+  private readonly killStreams = () => {
+    for (const child of this.streams) child.kill('SIGKILL');
+  };
 
   private report(result: RunResult): void {
     const { onVerbose, redactor } = this.options;

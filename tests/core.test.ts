@@ -7,6 +7,7 @@ import { exitCodeFor, formatError } from '../lib/main.ts';
 import { createOutput, memoryOutput } from '../lib/output.ts';
 import { MASK, Redactor } from '../lib/redact.ts';
 import { runSteps } from '../lib/steps.ts';
+import { ToolClock } from '../lib/tool-clock.ts';
 
 const SENTINEL = 'sentinel-Pa55word-7f3a';
 
@@ -79,6 +80,32 @@ exec('verbose output is redacted too', async () => {
   await new ZxRunner({ env: { PATH: process.env.PATH }, redactor, onVerbose: (t) => seen.push(t) }).exec(['echo', SENTINEL]);
   assert.is(seen.length, 1);
   assert.not.match(seen[0]!, SENTINEL);
+});
+exec('stream: stdout as it comes, stderr masked, the end reported; stop() kills the tool', async () => {
+  const redactor = new Redactor();
+  redactor.add(SENTINEL);
+  const runner = new ZxRunner({ env: { PATH: process.env.PATH }, redactor });
+  const chunks: string[] = [];
+  const done = await runner.stream(['sh', '-c', `printf 'a'; printf 'b'; echo "bad ${SENTINEL}" >&2; exit 5`], (c) => chunks.push(c)).exited;
+  assert.is(chunks.join(''), 'ab');
+  assert.equal(done, { exitCode: 5, stderr: 'bad ***\n' });
+  const sleeper = runner.stream(['sleep', '30'], () => {});
+  sleeper.stop();
+  assert.is((await sleeper.exited).exitCode, null);
+  const missing = await runner.stream(['no-such-tool-here'], () => {}).exited;
+  assert.match(missing.stderr, /cannot run no-such-tool-here: spawn no-such-tool-here ENOENT/);
+});
+exec('the tool clock counts overlapping runs once, and an open run up to now', () => {
+  const clock = new ToolClock();
+  const a = clock.start(0);
+  const b = clock.start(100);
+  a(300);
+  a(900); // a second end is ignored
+  b(400);
+  const c = clock.start(1000);
+  assert.is(clock.busyMs(1200), 600);
+  c(1500);
+  assert.equal([clock.busyMs(2000), clock.calls], [900, 3]);
 });
 exec('commandLine quotes only what needs quoting', () => {
   assert.is(commandLine(['kubectl', '-n', 'demon', 'get', 'pods', '-o', 'go-template={{.x}}']), "kubectl -n demon get pods -o 'go-template={{.x}}'");
