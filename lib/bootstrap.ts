@@ -25,6 +25,8 @@ export interface BootstrapContext {
   plan?: Plan;
   /** Objects created or changed so far this run. */
   changed: number;
+  /** Set by a caller that can be interrupted (the nightly): the wait stops when it aborts. */
+  signal?: AbortSignal;
 }
 
 export function bootstrapContext(config: Config, session: Session, planInputs: PlanInputs): BootstrapContext {
@@ -118,6 +120,7 @@ export const waitStep: Step<BootstrapContext> = {
       pullGraceMs: parseDuration(wait.pullGrace),
       readinessGraceMs: parseDuration(wait.readinessGrace),
       onProgress: (text) => c.session.output.verbose(text),
+      ...(c.signal ? { signal: c.signal } : {}),
     });
   },
 };

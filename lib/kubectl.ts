@@ -3,7 +3,7 @@
  * never lands on whatever context happens to be current. Parses stdout only: kubectl writes
  * warnings to stderr.
  */
-import { CommandError, run, type RunOptions, type RunResult, type Runner } from './exec.ts';
+import { CommandError, run, type RunOptions, type RunResult, type Runner, type StreamHandle } from './exec.ts';
 import type { K8sObject } from './manifests.ts';
 import { describeObject, toYaml } from './manifests.ts';
 import { FIELD_MANAGER } from './names.ts';
@@ -75,6 +75,11 @@ export class Kubectl {
 
   run(args: string[], options?: RunOptions): Promise<RunResult> {
     return run(this.runner, this.argv(args), options, this.redactor);
+  }
+
+  /** A long-running kubectl (`get --watch`), or undefined when the runner cannot stream. */
+  stream(args: string[], onStdout: (chunk: string) => void): StreamHandle | undefined {
+    return this.runner.stream?.(this.argv(args), onStdout);
   }
 
   async json<T>(args: string[], options?: RunOptions): Promise<T> {

@@ -87,7 +87,7 @@ export function nightlySteps(c: NightlyContext): Step<NightlyContext>[] {
       },
     },
     nested<NightlyContext, BootstrapContext>('bootstrap', output, (n) => bootstrapSteps(n.config), (n) => {
-      n.boot ??= bootstrapContext(n.config, n.session, planInputs(n));
+      n.boot ??= { ...bootstrapContext(n.config, n.session, planInputs(n)), signal: n.options.signal };
       return n.boot;
     }),
     {

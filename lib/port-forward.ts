@@ -6,6 +6,7 @@
  * or a signal handler can stop them all: no orphaned port-forwards.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { ToolClock } from './tool-clock.ts';
 
 /** kubectl's own words; with --address 127.0.0.1 there is no [::1] line. */
 const FORWARDING = /^Forwarding from 127\.0\.0\.1:(\d+) -> (\d+)/m;
@@ -65,6 +66,8 @@ export interface ForwardOptions {
   readyTimeoutMs?: number;
   /** Starts allowed in all (the first one included). */
   maxStarts?: number;
+  /** Told when kubectl starts and when it is forwarding (or failed): time inside kubectl. */
+  clock?: ToolClock;
 }
 
 export const FORWARD_READY_TIMEOUT_MS = 15_000;
@@ -122,6 +125,7 @@ export class PortForward {
     const child = spawn(argv[0]!, argv.slice(1), { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     children.add(child);
+    const startedUp = this.options.clock?.start() ?? (() => {});
     return new Promise<number>((resolve, reject) => {
       let stdout = '';
       const timer = setTimeout(() => {
@@ -129,6 +133,7 @@ export class PortForward {
         fail(`kubectl port-forward printed no "Forwarding from" line within ${Math.round((this.options.readyTimeoutMs ?? FORWARD_READY_TIMEOUT_MS) / 1000)}s`);
       }, this.options.readyTimeoutMs ?? FORWARD_READY_TIMEOUT_MS);
       const fail = (why: string) => {
+        startedUp();
         clearTimeout(timer);
         reject(new ForwardError(`port-forward to ${this.label}: ${why}${this.reason()}`));
       };
@@ -140,6 +145,7 @@ export class PortForward {
         const port = parseForwardingPort(stdout);
         if (port === undefined) return;
         clearTimeout(timer);
+        startedUp();
         this.port = port;
         resolve(port);
       });

@@ -107,7 +107,7 @@ const configStep: Step<Run> = { name: 'config', async run(run) {
 
 // Reached first, so an unreachable cluster is one clear line rather than a failed poll.
 const clusterStep = asResult('cluster', 'cluster reachable', async ({ c }) => `context ${c.kubectl.target.context} (${await c.kubectl.checkReachable()})`);
-// bootstrap's wait: the same options and fail-fast, with a pause that stops on abort.
+// bootstrap's wait: the same options and fail-fast; the watch and the pause stop on abort.
 const readyStep = asResult('wait for workloads', 'workloads ready', ({ c, o }) => {
   const { wait } = c.config;
   return waitForWorkloads(c.kubectl, c.config.namespace, workloadsOf(c.plan!.manifests), {
@@ -115,6 +115,7 @@ const readyStep = asResult('wait for workloads', 'workloads ready', ({ c, o }) =
     pullGraceMs: parseDuration(wait.pullGrace),
     readinessGraceMs: parseDuration(wait.readinessGrace),
     onProgress: (text) => o.output.verbose(text),
+    ...(o.signal ? { signal: o.signal } : {}),
     // Ctrl-C ends the polling loop itself, not only the step awaiting it.
     sleep: async (ms) => {
       await realClock.sleep(ms, o.signal);
@@ -128,7 +129,7 @@ function healthStep(children: ChildSet): Step<Run> {
     const from = run.results.length;
     const { o, c } = run;
     run.results.push(...(await runHealthChecks(run.checks, {
-      kubectl: c.kubectl, namespace: c.config.namespace, env: c.session.env, children, signal: o.signal, method: o.method,
+      kubectl: c.kubectl, namespace: c.config.namespace, env: c.session.env, children, clock: c.session.runner.clock, signal: o.signal, method: o.method,
       policy: { ...DEFAULT_RETRY, deadlineMs: o.checkTimeoutMs ?? DEFAULT_RETRY.deadlineMs },
       onAttempt: (e) => o.output.verbose(`${e.check}: attempt ${e.attempt} via ${e.method}${e.outcome ? `: ${e.outcome.detail}` : ''}`),
     })));

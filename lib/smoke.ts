@@ -12,6 +12,7 @@ import { DEFAULT_RETRY, httpGet, judgeResponse, retryUntil, type AttemptOutcome,
 import { ChildSet, ForwardError, PortForward } from './port-forward.ts';
 import type { NamedResult } from './report.ts';
 import type { Config, Health } from './schema.ts';
+import type { ToolClock } from './tool-clock.ts';
 
 export type Method = 'port-forward' | 'api-proxy';
 export type MethodChoice = Method | 'auto';
@@ -100,6 +101,8 @@ export interface HealthRunOptions {
   namespace: string;
   env: Record<string, string | undefined>;
   children: ChildSet;
+  /** Counts each forward's start-up (spawn to "Forwarding from") as time inside kubectl. */
+  clock?: ToolClock;
   method?: MethodChoice;
   policy?: RetryPolicy;
   signal?: AbortSignal;
@@ -154,7 +157,7 @@ export async function runHealthChecks(checks: PlannedCheck[], options: HealthRun
     const key = `${check.service}:${check.port}`;
     if (!forwards.has(key)) {
       const argv = options.kubectl.argv(['port-forward', '-n', options.namespace, `svc/${check.service}`, `:${check.port}`, '--address', '127.0.0.1']);
-      forwards.set(key, new PortForward(`svc/${key}`, { argv, env: options.env, children: options.children }));
+      forwards.set(key, new PortForward(`svc/${key}`, { argv, env: options.env, children: options.children, ...(options.clock ? { clock: options.clock } : {}) }));
     }
     return forwards.get(key)!;
   };

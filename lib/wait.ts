@@ -1,12 +1,15 @@
 /**
- * Waits for every Deployment and StatefulSet of the stack to be ready, polling at a short
- * interval. It waits on the workloads themselves (never on pods that may not exist yet) and
- * stops early, with the pod's events and logs, once a failure has outlasted its grace window:
+ * Waits for every Deployment and StatefulSet of the stack to be ready, following them through
+ * `kubectl get --watch` streams (lib/watch.ts), or polling at a short interval when the runner
+ * cannot stream or a stream ends. It waits on the workloads themselves (never on pods that
+ * may not exist yet) and stops early, with the pod's events and logs, once a failure has
+ * outlasted its grace window:
  * image pulls get `pullGrace` (rate limits recover), crash loops and config errors almost none.
  */
 import { diagnoseFinding } from './diagnose.ts';
 import type { Kubectl } from './kubectl.ts';
 import { PART_OF } from './names.ts';
+import { WorkloadWatch } from './watch.ts';
 import {
   findingKey, podFindings, workloadFindings, workloadProgress, workloadReady,
   type Cause, type Finding, type Pod, type Workload,
@@ -20,7 +23,14 @@ export interface WaitOptions {
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
   onProgress?: (text: string) => void;
+  /** false: poll only (each poll is one `kubectl get`). */
+  watch?: boolean;
+  /** Stops the wait (and its watch streams) when aborted: Ctrl-C, the nightly's deadline. */
+  signal?: AbortSignal;
 }
+
+/** With a watch, grace windows are still checked this often when nothing changes. */
+const WATCH_RECHECK_MS = 1_000;
 
 export interface WorkloadRef {
   kind: 'Deployment' | 'StatefulSet';
@@ -92,8 +102,10 @@ export function assess(snapshot: Snapshot, expected: WorkloadRef[]): Assessment 
   return { pending, findings };
 }
 
+const SELECTOR = `app.kubernetes.io/part-of=${PART_OF}`;
+
 async function snapshot(kubectl: Kubectl, namespace: string): Promise<Snapshot> {
-  const list = await kubectl.json<{ items: (Workload | Pod)[] }>(['get', 'deployments,statefulsets,pods', '-n', namespace, '-l', `app.kubernetes.io/part-of=${PART_OF}`], { timeoutMs: 30_000 });
+  const list = await kubectl.json<{ items: (Workload | Pod)[] }>(['get', 'deployments,statefulsets,pods', '-n', namespace, '-l', SELECTOR], { timeoutMs: 30_000 });
   return {
     workloads: list.items.filter((item): item is Workload => item.kind === 'Deployment' || item.kind === 'StatefulSet'),
     pods: list.items.filter((item): item is Pod => item.kind === 'Pod'),
@@ -116,17 +128,35 @@ export async function waitForWorkloads(kubectl: Kubectl, namespace: string, expe
   const grace = new GraceTracker();
   const graceOf = (cause: Cause) => graceFor(cause, options);
   let last: Assessment = { pending: expected.map((ref) => ref.name), findings: [] };
-  // Bounded by the deadline; each poll is one kubectl call.
-  while (now() - started < options.timeoutMs) {
-    last = assess(await snapshot(kubectl, namespace), expected);
-    if (last.pending.length === 0) return `${expected.length} workloads ready`;
-    const fatal = grace.expired(last.findings.map((f) => f.finding), now(), graceOf);
-    if (fatal.length) {
-      const failing = last.findings.filter((f) => fatal.includes(f.finding));
-      throw await explain(kubectl, namespace, `stopped waiting early: ${failing.map((f) => `${f.workload} (${f.finding.reason})`).join(', ')}`, failing);
+  // The streams may outlast the wait by the time it takes to notice an expired grace window.
+  const watch = options.watch === false ? undefined : WorkloadWatch.start(kubectl, namespace, SELECTOR, options.timeoutMs + 30_000);
+  const onAbort = () => watch?.notify();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  let toldFallback = false;
+  try {
+    // Bounded by the deadline; a poll is one kubectl call, a watched round none.
+    while (now() - started < options.timeoutMs) {
+      if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : new Error(`interrupted (${String(options.signal.reason)})`);
+      const watching = watch !== undefined && watch.ended === undefined;
+      if (watch?.ended && !toldFallback) {
+        toldFallback = true;
+        options.onProgress?.(`${watch.ended}; polling instead`);
+      }
+      last = assess(watching ? watch.snapshot() : await snapshot(kubectl, namespace), expected);
+      if (last.pending.length === 0) return `${expected.length} workloads ready`;
+      const fatal = grace.expired(last.findings.map((f) => f.finding), now(), graceOf);
+      if (fatal.length) {
+        const failing = last.findings.filter((f) => fatal.includes(f.finding));
+        throw await explain(kubectl, namespace, `stopped waiting early: ${failing.map((f) => `${f.workload} (${f.finding.reason})`).join(', ')}`, failing);
+      }
+      options.onProgress?.(`waiting for ${last.pending.join(', ')}`);
+      const remaining = Math.max(0, options.timeoutMs - (now() - started));
+      if (watching) await watch.changed(Math.min(WATCH_RECHECK_MS, remaining));
+      else await sleep(Math.min(interval, remaining));
     }
-    options.onProgress?.(`waiting for ${last.pending.join(', ')}`);
-    await sleep(Math.min(interval, Math.max(0, options.timeoutMs - (now() - started))));
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+    watch?.stop();
   }
   throw await explain(kubectl, namespace, `timed out after ${Math.round(options.timeoutMs / 1000)}s waiting for ${last.pending.join(', ')}`, last.findings);
 }

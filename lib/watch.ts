@@ -1,0 +1,112 @@
+/**
+ * The stack's workloads and pods as the API server reports them, kept current by three
+ * `kubectl get --watch` streams (kubectl watches one resource type per process). The wait
+ * reacts to each change as it happens instead of polling, and sends one request per type
+ * instead of one every half second. When a stream ends (kubectl exits, the server closes the
+ * watch, RBAC forbids `watch`) the watch says why and the wait goes back to polling.
+ */
+import { JsonObjectSplitter } from './json-stream.ts';
+import type { Kubectl } from './kubectl.ts';
+import type { StreamHandle } from './exec.ts';
+import type { Pod, Workload } from './podstatus.ts';
+import type { Snapshot } from './wait.ts';
+
+interface WatchEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: { metadata?: { name?: string; uid?: string }; message?: string };
+}
+
+const RESOURCES = [
+  { resource: 'deployments', kind: 'Deployment' },
+  { resource: 'statefulsets', kind: 'StatefulSet' },
+  { resource: 'pods', kind: 'Pod' },
+] as const;
+
+export class WorkloadWatch {
+  private readonly objects = new Map<string, Workload | Pod>();
+  private readonly streams: StreamHandle[] = [];
+  private wake?: () => void;
+  private stopped = false;
+  /** Why a stream ended, once one has: from then on the snapshot may be stale. */
+  ended?: string;
+
+  /**
+   * Starts the streams; undefined when the runner cannot stream (then the caller polls).
+   * kubectl ends each watch by itself after `timeoutMs`, so even a stream orphaned by a killed
+   * parent does not outlive the wait it served.
+   */
+  static start(kubectl: Kubectl, namespace: string, selector: string, timeoutMs: number): WorkloadWatch | undefined {
+    const watch = new WorkloadWatch();
+    for (const { resource, kind } of RESOURCES) {
+      const splitter = new JsonObjectSplitter();
+      const onStdout = (chunk: string) => {
+        try {
+          for (const event of splitter.push(chunk)) watch.apply(kind, event as WatchEvent);
+        } catch (error) {
+          watch.end(`${resource} watch printed something that is not JSON (${(error as Error).message})`);
+        }
+      };
+      const stream = kubectl.stream(['get', resource, '-n', namespace, '-l', selector, '--watch', '--output-watch-events', '-o', 'json', `--request-timeout=${Math.ceil(timeoutMs / 1000)}s`], onStdout);
+      if (!stream) {
+        watch.stop();
+        return undefined;
+      }
+      watch.streams.push(stream);
+      void stream.exited.then(({ exitCode, stderr }) => {
+        const reason = stderr.trim().split('\n').pop();
+        watch.end(`the ${resource} watch ended (kubectl exited ${exitCode ?? 'abnormally'}${reason ? `: ${reason}` : ''})`);
+      });
+    }
+    return watch;
+  }
+
+  private apply(kind: (typeof RESOURCES)[number]['kind'], event: WatchEvent): void {
+    const name = event.object.metadata?.name;
+    if (event.type === 'ERROR') return this.end(`the API server ended a watch: ${event.object.message ?? 'no reason given'}`);
+    if (!name || event.type === 'BOOKMARK') return;
+    const key = `${kind}/${name}`;
+    if (event.type === 'DELETED') this.objects.delete(key);
+    else this.objects.set(key, { ...event.object, kind } as Workload | Pod);
+    this.notify();
+  }
+
+  private end(reason: string): void {
+    if (this.stopped || this.ended) return;
+    this.ended = reason;
+    this.notify();
+  }
+
+  /** Wakes a pending changed() at once (Ctrl-C, a deadline). */
+  notify(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  snapshot(): Snapshot {
+    const items = [...this.objects.values()];
+    return {
+      workloads: items.filter((item): item is Workload => item.kind === 'Deployment' || item.kind === 'StatefulSet'),
+      pods: items.filter((item): item is Pod => item.kind === 'Pod'),
+    };
+  }
+
+  /** Resolves at the next change (or a stream's end), or after `timeoutMs` without one. */
+  changed(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wake = undefined;
+        resolve();
+      }, timeoutMs);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const stream of this.streams) stream.stop();
+  }
+}
