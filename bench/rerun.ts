@@ -28,7 +28,8 @@ async function once(configFile: string, env: Record<string, string>) {
   const started = performance.now();
   // Without the registry check: its HTTP requests are not kubectl calls and would blur the figure.
   await runSteps(bootstrapSteps(config, { checkPull: false }), context, session.output);
-  return { wallMs: performance.now() - started, commandMs: runner.commandMs, commands: runner.commands, changed: context.changed };
+  // Time inside kubectl: the union of its runs (the wait's three watch streams overlap).
+  return { wallMs: performance.now() - started, commandMs: runner.clock.busyMs(), commands: runner.clock.calls, changed: context.changed };
 }
 
 export async function benchRerun(runs = 5): Promise<BenchResult[]> {
@@ -50,7 +51,7 @@ export async function benchRerun(runs = 5): Promise<BenchResult[]> {
     }
     const overhead = stats(overheads);
     return [
-      { name: 'bootstrap re-run, unchanged cluster (wall)', ...stats(walls), note: `${commands} kubectl calls per run` },
+      { name: 'bootstrap re-run, unchanged cluster (wall)', ...stats(walls), note: `${commands} kubectl runs per run (the wait's three watch streams among them)` },
       { name: 'bootstrap re-run: own overhead beyond kubectl (%)', ...overhead, target: '< 20 %' },
     ];
   } finally {
