@@ -96,7 +96,8 @@ export const secretsStep: Step<BootstrapContext> = {
     const result = await applyPart(c, secrets);
     const changed = result.outcomes.filter((o) => o.outcome === 'configured').map((o) => o.object.replace(/^secret\//, ''));
     if (changed.length === 0) return result.summary;
-    const consumers = new Set(changed.flatMap((name) => secretConsumers(manifests).get(name) ?? []).map((w) => `${w.kind.toLowerCase()}/${w.name}`));
+    const byName = secretConsumers(manifests);
+    const consumers = new Set(changed.flatMap((name) => byName.get(name) ?? []).map((w) => `${w.kind.toLowerCase()}/${w.name}`));
     const existing = new Set((await c.kubectl.run(['get', 'deployments,statefulsets', '-n', c.config.namespace, '-o', 'name'])).stdout.split('\n').map((line) => line.replace('.apps/', '/')).filter(Boolean));
     const restart = [...consumers].filter((workload) => existing.has(workload));
     if (restart.length) await c.kubectl.run(['rollout', 'restart', ...restart, '-n', c.config.namespace]);
