@@ -51,7 +51,7 @@ export async function benchRerun(runs = 5): Promise<BenchResult[]> {
     }
     const overhead = stats(overheads);
     return [
-      { name: 'bootstrap re-run, unchanged cluster (wall)', ...stats(walls), note: `${commands} kubectl runs per run (the wait's three watch streams among them)` },
+      { name: 'bootstrap re-run, unchanged cluster (wall)', ...stats(walls), note: `${commands} kubectl runs per run` },
       { name: 'bootstrap re-run: own overhead beyond kubectl (%)', ...overhead, target: '< 20 %' },
     ];
   } finally {

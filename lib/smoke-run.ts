@@ -175,7 +175,8 @@ export async function runSmoke(o: SmokeOptions): Promise<SmokeOutcome> {
   const children = o.children ?? new ChildSet();
   const run: Run = { o, c: o.context, checks: [], results: [] };
   const steps: StepRecord[] = [];
-  // Ctrl-C: kill the forwards at once, and stop whatever step is running (the wait polls on).
+  // Ctrl-C: kill the forwards at once, and stop whatever step is running (the wait ends its
+  // watch streams itself, through the same signal).
   const aborted = new Promise<never>((_, reject) => {
     const onAbort = () => {
       children.killAll();

@@ -128,8 +128,8 @@ export async function waitForWorkloads(kubectl: Kubectl, namespace: string, expe
   const grace = new GraceTracker();
   const graceOf = (cause: Cause) => graceFor(cause, options);
   let last: Assessment = { pending: expected.map((ref) => ref.name), findings: [] };
-  // The streams may outlast the wait by the time it takes to notice an expired grace window.
-  const watch = options.watch === false ? undefined : WorkloadWatch.start(kubectl, namespace, SELECTOR, options.timeoutMs + 30_000);
+  let watch: WorkloadWatch | undefined;
+  let polled: Snapshot = { workloads: [], pods: [] };
   const onAbort = () => watch?.notify();
   options.signal?.addEventListener('abort', onAbort, { once: true });
   let toldFallback = false;
@@ -142,7 +142,8 @@ export async function waitForWorkloads(kubectl: Kubectl, namespace: string, expe
         toldFallback = true;
         options.onProgress?.(`${watch.ended}; polling instead`);
       }
-      last = assess(watching ? watch.snapshot() : await snapshot(kubectl, namespace), expected);
+      if (!watching) polled = await snapshot(kubectl, namespace);
+      last = assess(watching ? watch!.snapshot(polled) : polled, expected);
       if (last.pending.length === 0) return `${expected.length} workloads ready`;
       const fatal = grace.expired(last.findings.map((f) => f.finding), now(), graceOf);
       if (fatal.length) {
@@ -150,8 +151,11 @@ export async function waitForWorkloads(kubectl: Kubectl, namespace: string, expe
         throw await explain(kubectl, namespace, `stopped waiting early: ${failing.map((f) => `${f.workload} (${f.finding.reason})`).join(', ')}`, failing);
       }
       options.onProgress?.(`waiting for ${last.pending.join(', ')}`);
+      // Not ready at the first look (an unchanged re-run is, and starts no stream): follow the
+      // changes from here on. The streams may outlast the wait by one grace check.
+      if (watch === undefined && options.watch !== false) watch = WorkloadWatch.start(kubectl, namespace, SELECTOR, options.timeoutMs + 30_000);
       const remaining = Math.max(0, options.timeoutMs - (now() - started));
-      if (watching) await watch.changed(Math.min(WATCH_RECHECK_MS, remaining));
+      if (watch !== undefined && watch.ended === undefined) await watch.changed(Math.min(WATCH_RECHECK_MS, remaining));
       else await sleep(Math.min(interval, remaining));
     }
   } finally {

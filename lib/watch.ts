@@ -24,6 +24,8 @@ const RESOURCES = [
 
 export class WorkloadWatch {
   private readonly objects = new Map<string, Workload | Pod>();
+  /** The kinds whose stream has printed at least one event. */
+  private readonly seen = new Set<string>();
   private readonly streams: StreamHandle[] = [];
   private wake?: () => void;
   private stopped = false;
@@ -64,6 +66,7 @@ export class WorkloadWatch {
     const name = event.object.metadata?.name;
     if (event.type === 'ERROR') return this.end(`the API server ended a watch: ${event.object.message ?? 'no reason given'}`);
     if (!name || event.type === 'BOOKMARK') return;
+    this.seen.add(kind);
     const key = `${kind}/${name}`;
     if (event.type === 'DELETED') this.objects.delete(key);
     else this.objects.set(key, { ...event.object, kind } as Workload | Pod);
@@ -83,11 +86,18 @@ export class WorkloadWatch {
     wake?.();
   }
 
-  snapshot(): Snapshot {
+  /**
+   * The current state. A type whose stream has printed nothing yet (kubectl is still starting,
+   * or nothing of that type exists) is taken from `base`, the last poll, so nothing seen there
+   * vanishes for a moment and restarts its grace window.
+   */
+  snapshot(base: Snapshot): Snapshot {
     const items = [...this.objects.values()];
+    const baseItems: (Workload | Pod)[] = [...base.workloads, ...base.pods];
+    const of = (kind: string) => (this.seen.has(kind) ? items : baseItems).filter((item) => item.kind === kind);
     return {
-      workloads: items.filter((item): item is Workload => item.kind === 'Deployment' || item.kind === 'StatefulSet'),
-      pods: items.filter((item): item is Pod => item.kind === 'Pod'),
+      workloads: [...of('Deployment'), ...of('StatefulSet')] as Workload[],
+      pods: of('Pod') as Pod[],
     };
   }
 

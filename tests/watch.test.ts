@@ -2,30 +2,36 @@
  * The watch-driven wait: recorded `kubectl get <type> --watch --output-watch-events -o json`
  * streams from a real bootstrap (tests/fixtures/recorded/watch-bootstrap.jsonl, the three
  * streams merged in resourceVersion order) are replayed event by event through a runner that
- * can stream; the wait must follow them without a single poll, not finish early, and fall back
- * to polling when a stream ends.
+ * can stream; after its first look (one poll) the wait must follow them without polling, not
+ * finish early, and fall back to polling when a stream ends.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { RunOptions, RunResult, Runner, StreamHandle } from '../lib/exec.ts';
 import { JsonObjectSplitter } from '../lib/json-stream.ts';
 import { Kubectl } from '../lib/kubectl.ts';
-import { waitForWorkloads } from '../lib/wait.ts';
+import { waitForWorkloads, type Snapshot } from '../lib/wait.ts';
+import { WorkloadWatch } from '../lib/watch.ts';
 import { recorded } from './helpers/fake-runner.ts';
 
 const EVENTS = recorded('watch-bootstrap.jsonl').trim().split('\n').map((line) => JSON.parse(line) as { stream: string; event: unknown });
 const EXPECTED = [{ kind: 'StatefulSet' as const, name: 'nats' }, ...['runtime', 'engine', 'operate-ui'].map((name) => ({ kind: 'Deployment' as const, name }))];
 const OPTIONS = { timeoutMs: 60_000, pullGraceMs: 30_000, readinessGraceMs: 30_000 };
+/** The first look, right after the apply in the recorded run: nothing of the stack yet. */
+const NOTHING_YET = JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [] });
+const READY = recorded('wait-snapshot-ready.json');
 
 /** A runner whose `get --watch` streams the test feeds by hand; every exec is recorded. */
 class StreamingRunner implements Runner {
   readonly execs: string[][] = [];
   readonly streams = new Map<string, { feed: (chunk: string) => void; exit: (code: number, stderr: string) => void; stopped: boolean }>();
   readonly argvs: string[][] = [];
-  constructor(private readonly execReply: (argv: string[]) => Partial<RunResult> = () => ({ exitCode: 1, stderr: 'no polls expected' })) {}
+  /** `polls`: the stdout of each `kubectl get` poll in turn; a poll beyond them fails the wait. */
+  constructor(private readonly polls: string[] = [NOTHING_YET]) {}
   async exec(argv: string[], _options?: RunOptions): Promise<RunResult> {
+    const stdout = this.polls[this.execs.length];
     this.execs.push(argv);
-    return { argv, exitCode: 0, stdout: '', stderr: '', durationMs: 1, timedOut: false, ...this.execReply(argv) };
+    return { argv, exitCode: stdout === undefined ? 1 : 0, stdout: stdout ?? '', stderr: stdout === undefined ? 'no more polls expected' : '', durationMs: 1, timedOut: false };
   }
   stream(argv: string[], onStdout: (chunk: string) => void): StreamHandle {
     this.argvs.push(argv);
@@ -53,7 +59,7 @@ split('whole objects whatever the chunk boundaries, braces inside strings ignore
 split.run();
 
 const watched = suite('wait: following watch streams');
-watched('the recorded bootstrap: ready after the last event, never before, and not one poll', async () => {
+watched('the recorded bootstrap: one look, then ready after the last streamed event, never before', async () => {
   const runner = new StreamingRunner();
   const kubectl = new Kubectl(runner, { context: 'demon-e2e' });
   let result: string | undefined;
@@ -69,21 +75,26 @@ watched('the recorded bootstrap: ready after the last event, never before, and n
   }
   await waiting;
   assert.is(result, '4 workloads ready');
-  assert.equal(runner.execs, []);
+  assert.is(runner.execs.length, 1, 'polled besides the streams');
   assert.ok([...runner.streams.values()].every((s) => s.stopped), 'the streams were left running');
 });
 
 watched('a stream that ends (here: RBAC forbids watch) falls back to polling, and says so', async () => {
-  const ready = recorded('wait-snapshot-ready.json');
-  const runner = new StreamingRunner(() => ({ stdout: ready }));
+  const runner = new StreamingRunner([NOTHING_YET, READY]);
   const progress: string[] = [];
   const waiting = waitForWorkloads(new Kubectl(runner, { context: 'demon-e2e' }), 'demon-manual', EXPECTED, { ...OPTIONS, onProgress: (text) => progress.push(text) });
   await tick();
   runner.streams.get('pods')!.exit(1, 'Error from server (Forbidden): pods is forbidden: User "ci" cannot watch resource "pods" in API group "" in the namespace "demon-manual"');
   assert.is(await waiting, '4 workloads ready');
-  assert.is(runner.execs.length, 1);
-  assert.equal(runner.execs[0]!.slice(3, 5), ['get', 'deployments,statefulsets,pods']);
+  assert.is(runner.execs.length, 2);
+  assert.equal(runner.execs[1]!.slice(3, 5), ['get', 'deployments,statefulsets,pods']);
   assert.match(progress.join('\n'), /the pods watch ended \(kubectl exited 1: Error from server \(Forbidden\): pods is forbidden.*\); polling instead/);
+});
+
+watched('ready at the first look (an unchanged re-run): one poll and no stream started', async () => {
+  const runner = new StreamingRunner([READY]);
+  assert.is(await waitForWorkloads(new Kubectl(runner, { context: 'demon-e2e' }), 'demon-manual', EXPECTED, OPTIONS), '4 workloads ready');
+  assert.equal([runner.execs.length, runner.streams.size], [1, 0]);
 });
 
 watched('Ctrl-C (the signal aborting) ends the wait at once and stops its streams', async () => {
@@ -98,13 +109,27 @@ watched('Ctrl-C (the signal aborting) ends the wait at once and stops its stream
   assert.match(error?.message ?? 'still waiting after the abort', /interrupted \(SIGINT\)/);
   await waiting;
   assert.ok([...runner.streams.values()].every((s) => s.stopped), 'the streams were left running');
-  assert.ok(runner.streams.get('pods') && runner.execs.length === 0);
+  assert.equal([runner.streams.size, runner.execs.length], [3, 1]);
+});
+
+watched('until a stream has printed, its type comes from the last poll (no finding vanishes and restarts its grace)', () => {
+  const runner = new StreamingRunner();
+  const watch = WorkloadWatch.start(new Kubectl(runner, { context: 'demon-e2e' }), 'rec', 'app.kubernetes.io/part-of=demon', 60_000)!;
+  const base = JSON.parse(recorded('wait-snapshot-failures.json')) as { items: { kind: string }[] };
+  const polled = { workloads: base.items.filter((i) => i.kind !== 'Pod'), pods: base.items.filter((i) => i.kind === 'Pod') } as Snapshot;
+  const firstDeployment = EVENTS.find((e) => e.stream === 'deployments')!;
+  runner.streams.get('deployments')!.feed(JSON.stringify(firstDeployment.event));
+  const now = watch.snapshot(polled);
+  assert.equal(now.workloads.map((w) => `${w.kind}/${w.metadata.name}`), [`Deployment/${(firstDeployment.event as { object: { metadata: { name: string } } }).object.metadata.name}`, ...polled.workloads.filter((w) => w.kind === 'StatefulSet').map((w) => `StatefulSet/${w.metadata.name}`)]);
+  assert.is(now.pods.length, polled.pods.length);
+  assert.ok(polled.pods.length > 0);
+  watch.stop();
 });
 
 watched('a runner that cannot stream polls, as before', async () => {
-  const runner = new StreamingRunner(() => ({ stdout: recorded('wait-snapshot-ready.json') }));
+  const runner = new StreamingRunner([NOTHING_YET, READY]);
   const plain: Runner = { exec: (argv, options) => runner.exec(argv, options) };
-  assert.is(await waitForWorkloads(new Kubectl(plain, { context: 'demon-e2e' }), 'demon-manual', EXPECTED, OPTIONS), '4 workloads ready');
-  assert.is(runner.execs.length, 1);
+  assert.is(await waitForWorkloads(new Kubectl(plain, { context: 'demon-e2e' }), 'demon-manual', EXPECTED, { ...OPTIONS, intervalMs: 1 }), '4 workloads ready');
+  assert.is(runner.execs.length, 2);
 });
 watched.run();
