@@ -39,7 +39,7 @@ function withNonceLayer(checkout: string): (label: string) => void {
   return renew;
 }
 
-export function benchImages(runs = 3): BenchResult[] {
+export function benchImages(runs = 5): BenchResult[] {
   const h = harness();
   const checkout = demonCheckout();
   const renewNonce = withNonceLayer(checkout);

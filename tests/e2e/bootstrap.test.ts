@@ -1,14 +1,22 @@
 /**
  * bootstrap.mts and teardown.mts against the real cluster: images pulled by the kubelet from
  * the authenticated local registry through the pull Secret the tool created, an idempotent
- * re-run, a real port-forward to /health, and teardown.
+ * re-run, a real port-forward to /health, the wait's watch streams and their polling fallback
+ * under RBAC that forbids watch, and teardown.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { ZxRunner } from '../../lib/exec.ts';
+import { Kubectl } from '../../lib/kubectl.ts';
+import { Redactor } from '../../lib/redact.ts';
+import { waitForWorkloads } from '../../lib/wait.ts';
 import { runScript } from '../helpers/cli.ts';
 import { e2eConfig, writeConfig } from './support/config.ts';
-import { deleteNamespace, harness, kubectlJson, unique } from './support/harness.ts';
+import { deleteNamespace, harness, kubectl, kubectlJson, unique } from './support/harness.ts';
 import { buildStack } from './support/images.ts';
 
 const h = harness();
@@ -65,6 +73,46 @@ boot('the printed port-forward reaches /health of a distroless-style service', a
   } finally {
     forward.kill();
   }
+});
+
+const STACK = [{ kind: 'StatefulSet' as const, name: 'nats' }, ...['runtime', 'engine', 'operate-ui'].map((name) => ({ kind: 'Deployment' as const, name }))];
+
+/** Restarts runtime (so the first look is not ready), then runs the real wait in-process. */
+async function restartAndWait(target: { context: string; kubeconfig: string }) {
+  kubectl(h, ['rollout', 'restart', 'deployment/runtime', '-n', namespace]);
+  const runner = new ZxRunner({ env: { ...process.env, ...h.env }, redactor: new Redactor() });
+  const progress: string[] = [];
+  const result = await waitForWorkloads(new Kubectl(runner, target), namespace, STACK, { timeoutMs: 120_000, pullGraceMs: 30_000, readinessGraceMs: 45_000, onProgress: (text) => progress.push(text) });
+  return { result, progress: progress.join('\n'), polls: runner.commands, runs: runner.clock.calls };
+}
+
+boot('the wait follows a rollout through watch streams: one look, then no polling', async () => {
+  const { result, progress, polls, runs } = await restartAndWait({ context: h.context, kubeconfig: h.kubeconfig });
+  assert.is(result, '4 workloads ready');
+  assert.match(progress, /waiting for deployment\/runtime/);
+  assert.not.match(progress, /polling instead/);
+  assert.equal([polls, runs], [1, 4]);
+});
+
+boot('where RBAC allows list but not watch, the wait says so and polls', async () => {
+  // A ServiceAccount that may get and list the stack, never watch it, and a kubeconfig for it.
+  kubectl(h, ['create', 'serviceaccount', 'no-watch', '-n', namespace]);
+  kubectl(h, ['create', 'role', 'no-watch', '-n', namespace, '--verb=get,list', '--resource=deployments,statefulsets,pods']);
+  kubectl(h, ['create', 'rolebinding', 'no-watch', '-n', namespace, '--role=no-watch', `--serviceaccount=${namespace}:no-watch`]);
+  const token = kubectl(h, ['create', 'token', 'no-watch', '-n', namespace, '--duration=10m']).trim();
+  const admin = kubectlJson<{ clusters: { cluster: Record<string, string> }[] }>(h, ['config', 'view', '--raw', '--minify']);
+  const file = join(mkdtempSync(join(tmpdir(), 'demon-e2e-nowatch-')), 'kubeconfig');
+  writeFileSync(file, JSON.stringify({
+    apiVersion: 'v1', kind: 'Config', 'current-context': 'no-watch',
+    clusters: [{ name: 'e2e', cluster: admin.clusters[0]!.cluster }],
+    users: [{ name: 'no-watch', user: { token } }],
+    contexts: [{ name: 'no-watch', context: { cluster: 'e2e', user: 'no-watch', namespace } }],
+  }), { mode: 0o600 });
+  const { result, progress, polls } = await restartAndWait({ context: 'no-watch', kubeconfig: file });
+  assert.is(result, '4 workloads ready');
+  assert.match(progress, /the (deployments|statefulsets|pods) watch ended \(kubectl exited 1: .*forbidden.*cannot watch resource.*\); polling instead/);
+  assert.ok(polls > 1, `${polls} polls`);
+  assert.not.match(progress, token);
 });
 
 boot('teardown removes the stack and its namespace; a second teardown has nothing to do', () => {
