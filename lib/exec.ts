@@ -3,8 +3,8 @@
  * The runner never throws on a non-zero exit: callers decide, usually through `run()`,
  * which turns a failure into a CommandError that shows a pastable, redacted command line.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import type { Redactor } from './redact.ts';
+import { StreamSet } from './stream.ts';
 import { ToolClock } from './tool-clock.ts';
 
 export interface RunOptions {
@@ -98,9 +98,11 @@ export class ZxRunner implements Runner {
   commands = 0;
   /** Wall time during which any tool ran, streams and port-forwards included. */
   readonly clock = new ToolClock();
-  private readonly streams = new Set<ChildProcess>();
+  private readonly streams: StreamSet;
 
-  constructor(private readonly options: ZxRunnerOptions) {}
+  constructor(private readonly options: ZxRunnerOptions) {
+    this.streams = new StreamSet(options.redactor, this.clock);
+  }
 
   async exec(argv: string[], options: RunOptions = {}): Promise<RunResult> {
     // Loaded on first use: a dry-run never spawns anything and starts ~100 ms faster without zx.
@@ -126,8 +128,12 @@ export class ZxRunner implements Runner {
     // once so a tool that prompts (kubectl asking for a username) gets EOF instead of hanging.
     child.stdin.on('error', () => {});
     child.stdin.end(options.input ?? '');
-    const output = await child;
-    ended();
+    let output: Awaited<typeof child>;
+    try {
+      output = await child;
+    } finally {
+      ended();
+    }
     const durationMs = Math.round(performance.now() - started);
     this.commandMs += durationMs;
     this.commands += 1;
@@ -143,34 +149,10 @@ export class ZxRunner implements Runner {
     return result;
   }
 
-  /**
-   * Spawns the tool directly (no shell: nothing is parsed) and hands over stdout as it
-   * arrives. Streams still running when this process exits, whatever the cause, are killed.
-   */
+  /** A long-running tool, its stdout handed over as it arrives (lib/stream.ts). */
   stream(argv: string[], onStdout: (chunk: string) => void, options: Pick<RunOptions, 'env'> = {}): StreamHandle {
-    const child = spawn(argv[0]!, argv.slice(1), { env: { ...this.options.env, ...options.env } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    const ended = this.clock.start();
-    if (this.streams.size === 0) process.once('exit', this.killStreams);
-    this.streams.add(child);
-    let stderr = '';
-    child.stdout!.setEncoding('utf8').on('data', onStdout);
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-2_000)));
-    const exited = new Promise<{ exitCode: number | null; stderr: string }>((resolve) => {
-      const done = (exitCode: number | null, why?: string) => {
-        ended();
-        this.streams.delete(child);
-        if (this.streams.size === 0) process.off('exit', this.killStreams);
-        resolve({ exitCode, stderr: this.options.redactor.mask(why ? `${stderr}\n${why}` : stderr) });
-      };
-      child.once('error', (error) => done(null, `cannot run ${argv[0]}: ${error.message}`));
-      child.once('close', (code) => done(code));
-    });
-    return { exited, stop: () => void child.kill('SIGKILL') };
+    return this.streams.start(argv, { ...this.options.env, ...options.env } as NodeJS.ProcessEnv, onStdout);
   }
-
-  private readonly killStreams = () => {
-    for (const child of this.streams) child.kill('SIGKILL');
-  };
 
   private report(result: RunResult): void {
     const { onVerbose, redactor } = this.options;

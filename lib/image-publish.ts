@@ -1,8 +1,10 @@
 /**
  * Publishing built images: registry credentials from the config, log in, and the per-image
  * chain build -> push (digest from the push's own output) -> verify in the registry API.
- * Images run through the chain concurrently, one bound for builds and one for pushes, so an
- * image pushes while the next one builds; each image's own order never changes.
+ * Images run through the chain concurrently, one bound for builds and one for pushes (a push
+ * slot pushes one image: its first tag, which uploads the layers, then its other tags at once,
+ * which only add manifests), so an image pushes while the next one builds; each image's own
+ * order never changes.
  */
 import { buildImage, dockerVerdict, push } from './docker.ts';
 import { CommandError } from './exec.ts';

@@ -35,6 +35,27 @@ export class AbortedError extends Error {
   }
 }
 
+/**
+ * The signal a pipeline's steps should watch for their own work (a wait's watch streams, the
+ * smoke's port-forwards): it aborts on `signal` (Ctrl-C) and at the deadline, so a step
+ * abandoned by runPipeline's race also stops what it started. `dispose` clears the timer.
+ */
+export function workSignal(signal: AbortSignal | undefined, deadlineMs: number): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(signal?.reason);
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  const timer = setTimeout(() => controller.abort(new DeadlineError(deadlineMs)), deadlineMs);
+  timer.unref();
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
 export async function runPipeline<C>(steps: Step<C>[], finallySteps: Step<C>[], context: C, output: Output, options: PipelineOptions): Promise<PipelineResult> {
   const records: StepRecord[] = [];
   const deadline = Date.now() + options.deadlineMs;

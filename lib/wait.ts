@@ -132,6 +132,7 @@ export async function waitForWorkloads(kubectl: Kubectl, namespace: string, expe
   let polled: Snapshot = { workloads: [], pods: [] };
   const onAbort = () => watch?.notify();
   options.signal?.addEventListener('abort', onAbort, { once: true });
+  let triedWatch = false;
   let toldFallback = false;
   try {
     // Bounded by the deadline; a poll is one kubectl call, a watched round none.
@@ -153,7 +154,10 @@ export async function waitForWorkloads(kubectl: Kubectl, namespace: string, expe
       options.onProgress?.(`waiting for ${last.pending.join(', ')}`);
       // Not ready at the first look (an unchanged re-run is, and starts no stream): follow the
       // changes from here on. The streams may outlast the wait by one grace check.
-      if (watch === undefined && options.watch !== false) watch = WorkloadWatch.start(kubectl, namespace, SELECTOR, options.timeoutMs + 30_000);
+      if (!triedWatch && options.watch !== false) {
+        triedWatch = true;
+        watch = WorkloadWatch.start(kubectl, namespace, SELECTOR, options.timeoutMs + 30_000);
+      }
       const remaining = Math.max(0, options.timeoutMs - (now() - started));
       if (watch !== undefined && watch.ended === undefined) await watch.changed(Math.min(WATCH_RECHECK_MS, remaining));
       else await sleep(Math.min(interval, remaining));

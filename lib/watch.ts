@@ -16,6 +16,9 @@ interface WatchEvent {
   object: { metadata?: { name?: string; uid?: string }; message?: string };
 }
 
+/** How long after a stream's first event its initial list may still be arriving. */
+const LIST_SETTLE_MS = 2_000;
+
 const RESOURCES = [
   { resource: 'deployments', kind: 'Deployment' },
   { resource: 'statefulsets', kind: 'StatefulSet' },
@@ -24,8 +27,10 @@ const RESOURCES = [
 
 export class WorkloadWatch {
   private readonly objects = new Map<string, Workload | Pod>();
-  /** The kinds whose stream has printed at least one event. */
-  private readonly seen = new Set<string>();
+  /** When each kind's stream printed its first event. */
+  private readonly firstEventAt = new Map<string, number>();
+  /** Every kind/name a stream has printed (deleted ones included). */
+  private readonly mentioned = new Set<string>();
   private readonly streams: StreamHandle[] = [];
   private wake?: () => void;
   private stopped = false;
@@ -39,25 +44,30 @@ export class WorkloadWatch {
    */
   static start(kubectl: Kubectl, namespace: string, selector: string, timeoutMs: number): WorkloadWatch | undefined {
     const watch = new WorkloadWatch();
-    for (const { resource, kind } of RESOURCES) {
-      const splitter = new JsonObjectSplitter();
-      const onStdout = (chunk: string) => {
-        try {
-          for (const event of splitter.push(chunk)) watch.apply(kind, event as WatchEvent);
-        } catch (error) {
-          watch.end(`${resource} watch printed something that is not JSON (${(error as Error).message})`);
+    try {
+      for (const { resource, kind } of RESOURCES) {
+        const splitter = new JsonObjectSplitter();
+        const onStdout = (chunk: string) => {
+          try {
+            for (const event of splitter.push(chunk)) watch.apply(kind, event as WatchEvent);
+          } catch (error) {
+            watch.end(`the ${resource} watch printed something that is not a watch event (${(error as Error).message})`);
+          }
+        };
+        const stream = kubectl.stream(['get', resource, '-n', namespace, '-l', selector, '--watch', '--output-watch-events', '-o', 'json', `--request-timeout=${Math.ceil(timeoutMs / 1000)}s`], onStdout);
+        if (!stream) {
+          watch.stop();
+          return undefined;
         }
-      };
-      const stream = kubectl.stream(['get', resource, '-n', namespace, '-l', selector, '--watch', '--output-watch-events', '-o', 'json', `--request-timeout=${Math.ceil(timeoutMs / 1000)}s`], onStdout);
-      if (!stream) {
-        watch.stop();
-        return undefined;
+        watch.streams.push(stream);
+        void stream.exited.then(({ exitCode, stderr }) => {
+          const reason = stderr.trim().split('\n').pop();
+          watch.end(`the ${resource} watch ended (kubectl exited ${exitCode ?? 'abnormally'}${reason ? `: ${reason}` : ''})`);
+        });
       }
-      watch.streams.push(stream);
-      void stream.exited.then(({ exitCode, stderr }) => {
-        const reason = stderr.trim().split('\n').pop();
-        watch.end(`the ${resource} watch ended (kubectl exited ${exitCode ?? 'abnormally'}${reason ? `: ${reason}` : ''})`);
-      });
+    } catch (error) {
+      watch.stop();
+      throw error;
     }
     return watch;
   }
@@ -66,16 +76,19 @@ export class WorkloadWatch {
     const name = event.object.metadata?.name;
     if (event.type === 'ERROR') return this.end(`the API server ended a watch: ${event.object.message ?? 'no reason given'}`);
     if (!name || event.type === 'BOOKMARK') return;
-    this.seen.add(kind);
+    if (!this.firstEventAt.has(kind)) this.firstEventAt.set(kind, Date.now());
     const key = `${kind}/${name}`;
+    this.mentioned.add(key);
     if (event.type === 'DELETED') this.objects.delete(key);
     else this.objects.set(key, { ...event.object, kind } as Workload | Pod);
     this.notify();
   }
 
+  /** One stream is gone, so the picture is incomplete: stop the others too and wake the wait. */
   private end(reason: string): void {
     if (this.stopped || this.ended) return;
     this.ended = reason;
+    for (const stream of this.streams) stream.stop();
     this.notify();
   }
 
@@ -87,14 +100,20 @@ export class WorkloadWatch {
   }
 
   /**
-   * The current state. A type whose stream has printed nothing yet (kubectl is still starting,
-   * or nothing of that type exists) is taken from `base`, the last poll, so nothing seen there
-   * vanishes for a moment and restarts its grace window.
+   * The current state. kubectl starts each stream with the current list, which may arrive over
+   * several chunks; until a type's list has surely arrived (LIST_SETTLE_MS after its first
+   * event), what the last poll (`base`) saw of that type and the stream has not mentioned yet
+   * is kept, so no finding vanishes for a moment and restarts its grace window.
    */
-  snapshot(base: Snapshot): Snapshot {
-    const items = [...this.objects.values()];
+  snapshot(base: Snapshot, now = Date.now()): Snapshot {
     const baseItems: (Workload | Pod)[] = [...base.workloads, ...base.pods];
-    const of = (kind: string) => (this.seen.has(kind) ? items : baseItems).filter((item) => item.kind === kind);
+    const of = (kind: string) => {
+      const streamed = [...this.objects.values()].filter((item) => item.kind === kind);
+      const since = this.firstEventAt.get(kind);
+      if (since !== undefined && now - since >= LIST_SETTLE_MS) return streamed;
+      const fromPoll = baseItems.filter((item) => item.kind === kind && !this.mentioned.has(`${kind}/${item.metadata.name}`));
+      return [...streamed, ...fromPoll];
+    };
     return {
       workloads: [...of('Deployment'), ...of('StatefulSet')] as Workload[],
       pods: of('Pod') as Pod[],

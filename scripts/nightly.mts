@@ -14,7 +14,7 @@ import { DEFAULT_LOCK_FILE } from '../lib/lock.ts';
 import { exitCodeFor, runMain } from '../lib/main.ts';
 import { nightlyConfig, nightlyContext, nightlyFinally, nightlySteps } from '../lib/nightly.ts';
 import { writeNightlyEvidence } from '../lib/nightly-evidence.ts';
-import { AbortedError, runPipeline } from '../lib/pipeline.ts';
+import { AbortedError, runPipeline, workSignal } from '../lib/pipeline.ts';
 import { createSession, TEMPLATES_DIR } from '../lib/session.ts';
 
 const FLAGS = {
@@ -44,12 +44,15 @@ await runMain(async (main) => {
   const onSignal = (signal: NodeJS.Signals) => (controller.signal.aborted ? process.exit(130) : controller.abort(signal));
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
 
-  const context = nightlyContext(config, resolve(flags.config), session, { runDir, runId, lockFile: resolve(flags.lock), retain: flags.retain, templatesDir: TEMPLATES_DIR, signal: controller.signal });
+  const deadlineMs = parseDuration(flags.deadline ?? config.nightly.deadline);
+  // Steps stop their own work (watch streams, port-forwards) on Ctrl-C and at the deadline.
+  const work = workSignal(controller.signal, deadlineMs);
+  const context = nightlyContext(config, resolve(flags.config), session, { runDir, runId, lockFile: resolve(flags.lock), retain: flags.retain, templatesDir: TEMPLATES_DIR, signal: work.signal });
   const result = await runPipeline(nightlySteps(context), nightlyFinally(), context, session.output, {
-    deadlineMs: parseDuration(flags.deadline ?? config.nightly.deadline),
+    deadlineMs,
     signal: controller.signal,
     onFailure: () => { context.failed = true; },
-  });
+  }).finally(() => work.dispose());
   const verdict = writeNightlyEvidence(context, result.records, startedAt, resolve(config.nightly.history));
   session.output.line(verdict);
   if (result.failed) {

@@ -1,3 +1,7 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CommandError, commandLine, run, ZxRunner } from '../lib/exec.ts';
@@ -6,6 +10,7 @@ import { COMMON_FLAGS, helpText, parseFlags } from '../lib/flags.ts';
 import { exitCodeFor, formatError } from '../lib/main.ts';
 import { createOutput, memoryOutput } from '../lib/output.ts';
 import { MASK, Redactor } from '../lib/redact.ts';
+import { REPO_ROOT } from '../lib/session.ts';
 import { runSteps } from '../lib/steps.ts';
 import { ToolClock } from '../lib/tool-clock.ts';
 
@@ -94,6 +99,31 @@ exec('stream: stdout as it comes, stderr masked, the end reported; stop() kills 
   assert.is((await sleeper.exited).exitCode, null);
   const missing = await runner.stream(['no-such-tool-here'], () => {}).exited;
   assert.match(missing.stderr, /cannot run no-such-tool-here: spawn no-such-tool-here ENOENT/);
+});
+exec('a SIGTERM nobody else handles kills the streams, then ends the process as Node would', async () => {
+  // A child node process that starts a stream printing its pid, then is sent SIGTERM.
+  const dir = mkdtempSync(join(tmpdir(), 'demon-stream-'));
+  const script = join(dir, 'stream.mts');
+  writeFileSync(script, `import { ZxRunner } from ${JSON.stringify(join(REPO_ROOT, 'lib', 'exec.ts'))};\nimport { Redactor } from ${JSON.stringify(join(REPO_ROOT, 'lib', 'redact.ts'))};\nnew ZxRunner({ env: process.env, redactor: new Redactor() }).stream(['sh', '-c', 'echo $$; exec sleep 30'], (chunk) => process.stdout.write(chunk));\n`);
+  const node = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const pid = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no pid within 20 s')), 20_000);
+    node.stdout.once('data', (chunk: Buffer) => { clearTimeout(timer); resolve(Number(chunk.toString().trim())); });
+  });
+  const exit = new Promise<NodeJS.Signals | null>((resolve) => node.once('exit', (_code, signal) => resolve(signal)));
+  node.kill('SIGTERM');
+  assert.is(await exit, 'SIGTERM');
+  // SIGKILL is immediate, but the kernel may take a moment to reap: bounded retries.
+  let alive = true;
+  for (let i = 0; i < 50 && alive; i++) {
+    try {
+      process.kill(pid, 0);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    } catch {
+      alive = false;
+    }
+  }
+  assert.not.ok(alive, `the stream's process ${pid} outlived its parent`);
 });
 exec('the tool clock counts overlapping runs once, and an open run up to now', () => {
   const clock = new ToolClock();

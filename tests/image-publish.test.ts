@@ -24,16 +24,19 @@ interface Span { what: string; component: string; start: number; end: number }
 class TimedRunner implements Runner {
   readonly spans: Span[] = [];
   private clock = 0;
-  constructor(private readonly ms: number, private readonly failBuildOf?: string) {}
+  constructor(private readonly ms: number, private readonly failBuildOf?: string, private readonly failPushOf?: string, private readonly slowBuildOf?: string) {}
   async exec(argv: string[], _options?: RunOptions): Promise<RunResult> {
     const what = argv[1]!;
     const ref = what === 'push' ? argv[2]! : argv[argv.indexOf('--tag') + 1]!;
     const component = ref.split('/').pop()!.split(':')[0]!;
     const span = { what: what === 'push' ? `push ${ref.split(':').pop()}` : what, component, start: ++this.clock, end: 0 };
     this.spans.push(span);
-    await new Promise((resolve) => setTimeout(resolve, this.ms));
+    await new Promise((resolve) => setTimeout(resolve, what === 'build' && component === this.slowBuildOf ? this.ms * 4 : this.ms));
     span.end = ++this.clock;
-    const failed = what === 'build' && component === this.failBuildOf;
+    if (what === 'push' && component === this.failPushOf) {
+      return { argv, exitCode: 1, stdout: recorded('docker-push-unauthorized.stdout'), stderr: recorded('docker-push-unauthorized.stderr'), durationMs: this.ms, timedOut: false };
+    }
+    const failed = what === 'build' && (component === this.failBuildOf || (this.failBuildOf === '*' && component !== 'runtime'));
     // Each component's digest is its name, padded; the push output is a recorded real one.
     const digest = `sha256:${Buffer.from(component).toString('hex').padEnd(64, '0')}`;
     const stdout = what === 'push' ? recorded('docker-push.stdout').replace(/sha-1234567: digest: sha256:[a-f0-9]{64}/, `${ref.split(':').pop()}: digest: ${digest}`) : 'Step 1/3 : FROM scratch\n';
@@ -109,6 +112,19 @@ pipeline('a failing build names the image; no image starts after it and nothing 
   assert.equal(runner.spans.map((s) => `${s.what} ${s.component}`), ['build runtime', 'build engine']);
   assert.is(c.digests.size, 0);
 });
+pipeline('a rejected push gives the registry verdict for that image; its other tags are not pushed', async () => {
+  const runner = new TimedRunner(10, undefined, 'engine');
+  const error = await publish(context(runner)).catch((e: Error) => e);
+  assert.match((error as Error).message, /^pushing engine: 401 Unauthorized/);
+  assert.not.ok(runner.spans.some((s) => s.component === 'engine' && s.what === 'push main'));
+});
+
+pipeline('of two failures, the first to happen is reported', async () => {
+  // engine and operate-ui both fail; engine's build is slow, so operate-ui's failure comes first.
+  const runner = new TimedRunner(10, '*', undefined, 'engine');
+  const error = await publish(context(runner, 3)).catch((e: Error) => e);
+  assert.match((error as Error).message, /^building operate-ui failed/);
+});
 pipeline.run();
 
 const pool = suite('pool: limiter');
@@ -125,5 +141,28 @@ pool('never runs more than its size, and hands each freed slot to the longest wa
   })));
   assert.is(peak, 2);
   assert.equal(order, [0, 1, 2, 3, 4]);
+});
+pool('never more than its size, with callers arriving at every moment, finishing ones included', async () => {
+  const limit = limiter(3);
+  let now = 0;
+  let peak = 0;
+  let done = 0;
+  const all: Promise<void>[] = [];
+  const task = (depth: number): Promise<void> => limit(async () => {
+    peak = Math.max(peak, ++now);
+    // Some finish at once, some after a macrotask; some start another caller as they end.
+    if (depth % 2) await new Promise((resolve) => setImmediate(resolve));
+    else await Promise.resolve();
+    now--;
+    done++;
+    if (depth < 3) all.push(task(depth + 1));
+  });
+  for (let i = 0; i < 40; i++) {
+    all.push(task(0));
+    if (i % 5 === 0) await Promise.resolve();
+  }
+  while (done < all.length) await Promise.all([...all]);
+  assert.is(peak, 3);
+  assert.is(done, 160);
 });
 pool.run();

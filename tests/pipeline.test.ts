@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { memoryOutput } from '../lib/output.ts';
-import { AbortedError, DeadlineError, runPipeline } from '../lib/pipeline.ts';
+import { AbortedError, DeadlineError, runPipeline, workSignal } from '../lib/pipeline.ts';
 import { Redactor } from '../lib/redact.ts';
 import type { Step } from '../lib/steps.ts';
 
@@ -56,5 +56,24 @@ pipeline('Ctrl-C (the abort signal) stops the run and still tears down', async (
   assert.instance(result.failed?.error, AbortedError);
   assert.match((result.failed!.error as Error).message, /interrupted \(SIGINT\)/);
   assert.equal(log, ['teardown']);
+});
+pipeline('the work signal aborts on Ctrl-C and at the deadline, so an abandoned step stops its own work', async () => {
+  const interrupt = new AbortController();
+  const work = workSignal(interrupt.signal, 60_000);
+  interrupt.abort('SIGINT');
+  assert.equal([work.signal.aborted, work.signal.reason], [true, 'SIGINT']);
+  work.dispose();
+  const late = workSignal(new AbortController().signal, 10);
+  // The deadline timer is unref'd (it must not keep a finished run alive): a ref'd one waits here.
+  await new Promise((resolve) => {
+    late.signal.addEventListener('abort', resolve, { once: true });
+    setTimeout(resolve, 2_000);
+  });
+  assert.instance(late.signal.reason, DeadlineError);
+  late.dispose();
+  const disposed = workSignal(undefined, 10);
+  disposed.dispose();
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  assert.not.ok(disposed.signal.aborted, 'a disposed work signal still fired');
 });
 pipeline.run();

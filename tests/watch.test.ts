@@ -56,6 +56,13 @@ split('whole objects whatever the chunk boundaries, braces inside strings ignore
     assert.equal(objects, [{ type: 'ADDED', object: { metadata: { name: 'a' }, data: { x: '}{"}' } } }, { type: 'DELETED', object: { metadata: { name: 'b' } } }], `chunks of ${size}`);
   }
 });
+split('an escaped backslash before a closing quote; text between objects is an error, and the splitter starts afresh after it', () => {
+  const splitter = new JsonObjectSplitter();
+  assert.equal(splitter.push('{"a":"x\\\\"}{"b":"}\\""}'), [{ a: 'x\\' }, { b: '}"' }]);
+  assert.throws(() => splitter.push('{"c":1} Error: oops {"d":2}'), /unexpected "Error: oops/);
+  assert.equal(splitter.push('{"e":3}'), [{ e: 3 }]);
+  assert.throws(() => new JsonObjectSplitter().push('{"x": nope}'), /JSON/);
+});
 split.run();
 
 const watched = suite('wait: following watch streams');
@@ -112,18 +119,34 @@ watched('Ctrl-C (the signal aborting) ends the wait at once and stops its stream
   assert.equal([runner.streams.size, runner.execs.length], [3, 1]);
 });
 
-watched('until a stream has printed, its type comes from the last poll (no finding vanishes and restarts its grace)', () => {
+watched('while a type\'s initial list may still be arriving, what the poll saw of it stays (no finding vanishes and restarts its grace)', () => {
   const runner = new StreamingRunner();
   const watch = WorkloadWatch.start(new Kubectl(runner, { context: 'demon-e2e' }), 'rec', 'app.kubernetes.io/part-of=demon', 60_000)!;
-  const base = JSON.parse(recorded('wait-snapshot-failures.json')) as { items: { kind: string }[] };
+  const base = JSON.parse(recorded('wait-snapshot-failures.json')) as { items: { kind: string; metadata: { name: string } }[] };
   const polled = { workloads: base.items.filter((i) => i.kind !== 'Pod'), pods: base.items.filter((i) => i.kind === 'Pod') } as Snapshot;
-  const firstDeployment = EVENTS.find((e) => e.stream === 'deployments')!;
-  runner.streams.get('deployments')!.feed(JSON.stringify(firstDeployment.event));
-  const now = watch.snapshot(polled);
-  assert.equal(now.workloads.map((w) => `${w.kind}/${w.metadata.name}`), [`Deployment/${(firstDeployment.event as { object: { metadata: { name: string } } }).object.metadata.name}`, ...polled.workloads.filter((w) => w.kind === 'StatefulSet').map((w) => `StatefulSet/${w.metadata.name}`)]);
-  assert.is(now.pods.length, polled.pods.length);
-  assert.ok(polled.pods.length > 0);
+  const names = (snapshot: Snapshot) => snapshot.workloads.map((w) => w.metadata.name).sort();
+  const [first, second] = polled.workloads.filter((w) => w.kind === 'Deployment');
+  // The deployments stream prints one of the polled deployments, then deletes another.
+  runner.streams.get('deployments')!.feed(JSON.stringify({ type: 'ADDED', object: first }));
+  runner.streams.get('deployments')!.feed(JSON.stringify({ type: 'DELETED', object: second }));
+  const early = watch.snapshot(polled);
+  assert.equal(names(early), names(polled).filter((name) => name !== second!.metadata.name));
+  assert.is(early.pods.length, polled.pods.length, 'pods: no stream output yet, so the poll\'s');
+  const settled = watch.snapshot(polled, Date.now() + 2_000);
+  assert.equal(names(settled), [first!.metadata.name]);
+  assert.is(settled.pods.length, polled.pods.length);
+  assert.ok(polled.pods.length > 0 && polled.workloads.length > 2);
   watch.stop();
+});
+
+watched('an ERROR event or output that is not an event ends the watch: the wait must poll', () => {
+  for (const output of ['{"type":"ERROR","object":{"kind":"Status","message":"too old resource version: 1 (2)"}}', 'W1126 12:00:00 "warning" on stdout\n']) {
+    const runner = new StreamingRunner();
+    const watch = WorkloadWatch.start(new Kubectl(runner, { context: 'demon-e2e' }), 'rec', 'app.kubernetes.io/part-of=demon', 60_000)!;
+    runner.streams.get('pods')!.feed(output);
+    assert.match(watch.ended ?? 'not ended', /API server ended a watch: too old resource version|pods watch printed something that is not a watch event \(unexpected "W1126/);
+    assert.ok([...runner.streams.values()].every((s) => s.stopped), 'the other streams were left running');
+  }
 });
 
 watched('a runner that cannot stream polls, as before', async () => {
