@@ -10,7 +10,7 @@ import { ChildSet } from '../lib/port-forward.ts';
 import { Redactor } from '../lib/redact.ts';
 import { TEMPLATES_DIR } from '../lib/session.ts';
 import { checkDigests, judgeProxyResult, planChecks, proxyPath, runHealthChecks, type PlannedCheck } from '../lib/smoke.ts';
-import { smokePlan } from '../lib/smoke-run.ts';
+import { smokePlan } from '../lib/smoke-steps.ts';
 import { allGone, fakeKubectl } from './helpers/fake-kubectl.ts';
 import { FakeRunner, recorded } from './helpers/fake-runner.ts';
 import { planFor } from './helpers/plan.ts';
