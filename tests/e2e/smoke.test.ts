@@ -133,15 +133,16 @@ smoke('a pod running another digest than the lock fails with both digests and a 
   assertNothingSecret(dir);
 });
 
-smoke('a health path answering 500 fails the smoke, named, in under 30 s, with a complete bundle', async () => {
+smoke('a health path answering 500 fails the smoke, named, after its retries, with a complete bundle', async () => {
   const dir = artifactsDir();
   const r = await runSmoke(['--config', brokenFile, '--no-lock', '--artifacts', dir], env);
   assert.is(r.code, 1, r.stderr);
   assert.match(r.stderr, /✗ health checks/);
   assert.match(r.stderr, /smoke FAILED: 1 of \d+ checks failed/);
-  assert.match(r.stderr, /- runtime \/cgi-bin\/health: HTTP 500: health: database unreachable \(\d+ attempts in 1\d\.\ds via (port-forward|api-proxy)\)/);
+  // How long this takes is a benchmark's job (bench/smoke.ts: target < 30 s); here, only that
+  // the retries ran and stopped.
+  assert.match(r.stderr, /- runtime \/cgi-bin\/health: HTTP 500: health: database unreachable \(\d+ attempts in \d+\.\ds via (port-forward|api-proxy)\)/, r.stderr);
   assert.not.match(r.stderr, /PASSED/);
-  assert.ok(r.ms < 30_000, `took ${Math.round(r.ms)} ms`);
   const files = Object.keys(artifactTexts(dir));
   for (const file of ['smoke.json', 'junit.xml', 'summary.md', 'manifests.yaml', 'workloads/runtime/rollout-status.txt', 'workloads/runtime/describe.txt', 'workloads/runtime/events.txt', 'workloads/runtime/pods.txt']) {
     assert.ok(files.includes(file), `${file} missing from ${files.join(', ')}`);
