@@ -68,7 +68,8 @@ const cron = suite('nightly cron wrapper');
 cron('a second nightly does not start while one holds the lock', async () => {
   const lock = join(mkdtempSync(join(tmpdir(), 'demon-cron-')), 'nightly.lock');
   // Hold the lock the way a running nightly does.
-  const holder = spawn('flock', [lock, 'sleep', '30'], { stdio: 'ignore' });
+  // Its own process group: flock forks `sleep`, and killing flock alone would orphan it.
+  const holder = spawn('flock', [lock, 'sleep', '30'], { stdio: 'ignore', detached: true });
   try {
     const started = Date.now();
     for (let i = 0; i < 50 && spawnSync('flock', ['--nonblock', lock, 'true']).status === 0; i++) await new Promise((r) => setTimeout(r, 50));
@@ -77,7 +78,7 @@ cron('a second nightly does not start while one holds the lock', async () => {
     assert.match(r.stderr, /another nightly holds .*nightly.lock; not starting a second one/);
     assert.ok(Date.now() - started < 10_000);
   } finally {
-    holder.kill();
+    process.kill(-holder.pid!, 'SIGKILL');
   }
 });
 cron('an env file others can read is refused', () => {
