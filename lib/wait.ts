@@ -153,7 +153,7 @@ export async function waitForWorkloads(kubectl: Kubectl, namespace: string, expe
       }
       options.onProgress?.(`waiting for ${last.pending.join(', ')}`);
       // Not ready at the first look (an unchanged re-run is, and starts no stream): follow the
-      // changes from here on. The streams may outlast the wait by one grace check.
+      // changes from here on. Should a stream be orphaned, kubectl ends it 30 s after the timeout.
       if (!triedWatch && options.watch !== false) {
         triedWatch = true;
         watch = WorkloadWatch.start(kubectl, namespace, SELECTOR, options.timeoutMs + 30_000);
