@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../lib/session.ts';
+import { REPO_ROOT } from '../lib/core/session.ts';
 import { stats, type BenchResult } from './stats.ts';
 
 const SCRIPT = join(REPO_ROOT, 'scripts', 'bootstrap.mts');

@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { REPO_ROOT } from '../lib/session.ts';
+import { REPO_ROOT } from '../lib/core/session.ts';
 import { builtComponents, commitAll, COMPONENT_PORTS, demonCheckout } from '../tests/e2e/support/demon-checkout.ts';
 import { harness, unique } from '../tests/e2e/support/harness.ts';
 import { stats, type BenchResult } from './stats.ts';

@@ -2,19 +2,19 @@
  * A full green nightly on the e2e cluster (provider existing, fresh namespace): each step's
  * share of the wall time, and the tool's own overhead, i.e. wall time minus the time spent
  * inside docker, kubectl, kind and git (target < 10%). Runs the nightly in-process so the
- * runner's clock of time inside tools (lib/tool-clock.ts) is available.
+ * runner's clock of time inside tools (lib/core/tool-clock.ts) is available.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { loadConfig } from '../lib/config.ts';
-import { ZxRunner } from '../lib/exec.ts';
-import { nightlyConfig, nightlyContext, nightlyFinally, nightlySteps } from '../lib/nightly.ts';
-import { memoryOutput } from '../lib/output.ts';
-import { runPipeline } from '../lib/pipeline.ts';
-import { Redactor } from '../lib/redact.ts';
-import { TEMPLATES_DIR } from '../lib/session.ts';
+import { loadConfig } from '../lib/config/load.ts';
+import { ZxRunner } from '../lib/core/exec.ts';
+import { nightlyConfig, nightlyContext, nightlyFinally, nightlySteps } from '../lib/nightly/steps.ts';
+import { memoryOutput } from '../lib/core/output.ts';
+import { runPipeline } from '../lib/core/pipeline.ts';
+import { Redactor } from '../lib/core/redact.ts';
+import { TEMPLATES_DIR } from '../lib/core/session.ts';
 import { builtComponents, demonCheckout } from '../tests/e2e/support/demon-checkout.ts';
 import { harness, unique } from '../tests/e2e/support/harness.ts';
 import { buildAndPush, buildContext, login } from '../tests/e2e/support/images.ts';

@@ -9,12 +9,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ZxRunner } from '../lib/exec.ts';
-import { Kubectl } from '../lib/kubectl.ts';
-import { parseConfig } from '../lib/config.ts';
-import { ChildSet } from '../lib/port-forward.ts';
-import { Redactor } from '../lib/redact.ts';
-import { planChecks, runHealthChecks } from '../lib/smoke.ts';
+import { ZxRunner } from '../lib/core/exec.ts';
+import { Kubectl } from '../lib/tools/kubectl.ts';
+import { parseConfig } from '../lib/config/load.ts';
+import { ChildSet } from '../lib/tools/port-forward.ts';
+import { Redactor } from '../lib/core/redact.ts';
+import { planChecks, runHealthChecks } from '../lib/smoke/checks.ts';
 import { runScript } from '../tests/helpers/cli.ts';
 import { e2eConfig, writeConfig } from '../tests/e2e/support/config.ts';
 import { deleteNamespace, harness, unique, type Harness } from '../tests/e2e/support/harness.ts';

@@ -4,17 +4,16 @@
  * Secrets and manifests with server-side apply, then waits until every workload is ready.
  *   npx tsx scripts/bootstrap.mts [--config FILE] [--dry-run] [--verbose]
  */
-import { accessHints, bootstrapContext, bootstrapSteps } from '../lib/bootstrap.ts';
-import { loadConfig } from '../lib/config.ts';
-import { COMMON_FLAGS, parseCommand } from '../lib/flags.ts';
-import { runMain } from '../lib/main.ts';
-import { DEFAULT_LOCK_FILE, readLock } from '../lib/lock.ts';
-import { pinnedImages } from '../lib/pinning.ts';
-import { buildPlan, redactedPlanYaml, type PlanInputs } from '../lib/plan.ts';
-import { checkLocal, missingEnv } from '../lib/preflight.ts';
-import { UsageError } from '../lib/errors.ts';
-import { createSession, TEMPLATES_DIR } from '../lib/session.ts';
-import { runSteps, formatDuration } from '../lib/steps.ts';
+import { accessHints, bootstrapContext, bootstrapSteps } from '../lib/bootstrap/steps.ts';
+import { loadConfig } from '../lib/config/load.ts';
+import { COMMON_FLAGS, parseCommand } from '../lib/core/flags.ts';
+import { runMain } from '../lib/core/main.ts';
+import { DEFAULT_LOCK_FILE, pinnedImages, readLock } from '../lib/images/lock.ts';
+import { buildPlan, redactedPlanYaml, type PlanInputs } from '../lib/render/plan.ts';
+import { checkLocal, missingEnv } from '../lib/tools/preflight.ts';
+import { UsageError } from '../lib/core/errors.ts';
+import { createSession, TEMPLATES_DIR } from '../lib/core/session.ts';
+import { runSteps, formatDuration } from '../lib/core/steps.ts';
 
 const FLAGS = {
   ...COMMON_FLAGS,

@@ -6,14 +6,14 @@
  *   npx tsx scripts/build-images.mts [--config FILE] [--force] [--no-push [--load]] [--lock FILE]
  */
 import { resolve } from 'node:path';
-import { loadConfig } from '../lib/config.ts';
-import { UsageError } from '../lib/errors.ts';
-import { COMMON_FLAGS, parseCommand } from '../lib/flags.ts';
-import { cleanupImages, imagesContext, imagesSteps } from '../lib/images.ts';
-import { DEFAULT_LOCK_FILE } from '../lib/lock.ts';
-import { runMain } from '../lib/main.ts';
-import { createSession } from '../lib/session.ts';
-import { formatDuration, runSteps } from '../lib/steps.ts';
+import { loadConfig } from '../lib/config/load.ts';
+import { UsageError } from '../lib/core/errors.ts';
+import { COMMON_FLAGS, parseCommand } from '../lib/core/flags.ts';
+import { cleanupImages, imagesContext, imagesSteps } from '../lib/images/steps.ts';
+import { DEFAULT_LOCK_FILE } from '../lib/images/lock.ts';
+import { runMain } from '../lib/core/main.ts';
+import { createSession } from '../lib/core/session.ts';
+import { formatDuration, runSteps } from '../lib/core/steps.ts';
 
 const FLAGS = {
   ...COMMON_FLAGS,

@@ -6,16 +6,16 @@
  *   npx tsx scripts/nightly.mts [--config FILE] [--source DIR] [--retain] [--run-dir DIR]
  */
 import { resolve } from 'node:path';
-import { loadConfig } from '../lib/config.ts';
-import { UsageError } from '../lib/errors.ts';
-import { COMMON_FLAGS, parseCommand } from '../lib/flags.ts';
-import { duration, parseDuration } from '../lib/formats.ts';
-import { DEFAULT_LOCK_FILE } from '../lib/lock.ts';
-import { exitCodeFor, runMain } from '../lib/main.ts';
-import { nightlyConfig, nightlyContext, nightlyFinally, nightlySteps } from '../lib/nightly.ts';
-import { writeNightlyEvidence } from '../lib/nightly-evidence.ts';
-import { AbortedError, runPipeline, workSignal } from '../lib/pipeline.ts';
-import { createSession, TEMPLATES_DIR } from '../lib/session.ts';
+import { loadConfig } from '../lib/config/load.ts';
+import { UsageError } from '../lib/core/errors.ts';
+import { COMMON_FLAGS, parseCommand } from '../lib/core/flags.ts';
+import { duration, parseDuration } from '../lib/config/formats.ts';
+import { DEFAULT_LOCK_FILE } from '../lib/images/lock.ts';
+import { exitCodeFor, runMain } from '../lib/core/main.ts';
+import { nightlyConfig, nightlyContext, nightlyFinally, nightlySteps } from '../lib/nightly/steps.ts';
+import { writeNightlyEvidence } from '../lib/nightly/evidence.ts';
+import { AbortedError, runPipeline, workSignal } from '../lib/core/pipeline.ts';
+import { createSession, TEMPLATES_DIR } from '../lib/core/session.ts';
 
 const FLAGS = {
   ...COMMON_FLAGS,

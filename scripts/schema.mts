@@ -1,15 +1,15 @@
 #!/usr/bin/env -S node --import tsx
 /**
  * Regenerates config/demon.schema.json from the zod schema. `npm test` fails when the
- * committed file drifts from the schema, so run this after changing lib/schema.ts.
+ * committed file drifts from the schema, so run this after changing lib/config/schema.ts.
  *   npx tsx scripts/schema.mts [--check]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseCommand } from '../lib/flags.ts';
-import { configJsonSchema } from '../lib/json-schema.ts';
-import { runMain } from '../lib/main.ts';
-import { REPO_ROOT } from '../lib/session.ts';
+import { parseCommand } from '../lib/core/flags.ts';
+import { configJsonSchema } from '../lib/config/json-schema.ts';
+import { runMain } from '../lib/core/main.ts';
+import { REPO_ROOT } from '../lib/core/session.ts';
 
 const FLAGS = {
   check: { type: 'boolean', description: 'only check that the committed schema is current (exit 1 if not)', default: false },
@@ -17,7 +17,7 @@ const FLAGS = {
 } as const;
 
 await runMain(async (main) => {
-  const flags = parseCommand(main.argv, FLAGS, { usage: 'npx tsx scripts/schema.mts [--check]', summary: 'Write config/demon.schema.json from lib/schema.ts.' }, main.stdout);
+  const flags = parseCommand(main.argv, FLAGS, { usage: 'npx tsx scripts/schema.mts [--check]', summary: 'Write config/demon.schema.json from lib/config/schema.ts.' }, main.stdout);
   if (!flags) return 0;
   const file = resolve(REPO_ROOT, 'config/demon.schema.json');
   const schema = configJsonSchema();

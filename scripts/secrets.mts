@@ -6,18 +6,18 @@
  * same credentials, whether every image exists.
  *   npx tsx scripts/secrets.mts [--config FILE] [--check-pull] [--dry-run] [--verbose]
  */
-import { bootstrapContext, checkPullStep, clusterStep, namespaceStep, preflightStep, secretsStep } from '../lib/bootstrap.ts';
-import { loadConfig } from '../lib/config.ts';
-import { UsageError } from '../lib/errors.ts';
-import { COMMON_FLAGS, parseCommand } from '../lib/flags.ts';
-import { runMain } from '../lib/main.ts';
-import { buildPlan, type PlanInputs } from '../lib/plan.ts';
-import { missingEnv } from '../lib/preflight.ts';
-import { toYaml } from '../lib/manifests.ts';
-import { redactSecretObjects } from '../lib/secrets.ts';
-import { createSession, TEMPLATES_DIR } from '../lib/session.ts';
-import { runSteps, type Step } from '../lib/steps.ts';
-import type { BootstrapContext } from '../lib/bootstrap.ts';
+import { bootstrapContext, checkPullStep, clusterStep, namespaceStep, preflightStep, secretsStep } from '../lib/bootstrap/steps.ts';
+import { loadConfig } from '../lib/config/load.ts';
+import { UsageError } from '../lib/core/errors.ts';
+import { COMMON_FLAGS, parseCommand } from '../lib/core/flags.ts';
+import { runMain } from '../lib/core/main.ts';
+import { buildPlan, type PlanInputs } from '../lib/render/plan.ts';
+import { missingEnv } from '../lib/tools/preflight.ts';
+import { toYaml } from '../lib/render/manifests.ts';
+import { redactSecretObjects } from '../lib/render/secrets.ts';
+import { createSession, TEMPLATES_DIR } from '../lib/core/session.ts';
+import { runSteps, type Step } from '../lib/core/steps.ts';
+import type { BootstrapContext } from '../lib/bootstrap/steps.ts';
 
 const FLAGS = {
   ...COMMON_FLAGS,

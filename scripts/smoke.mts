@@ -6,18 +6,17 @@
  * --artifacts) a redacted diagnostics bundle. Exit 0 only when every check passed.
  *   npx tsx scripts/smoke.mts [--config FILE] [--lock FILE | --no-lock] [--artifacts DIR] [--verbose]
  */
-import { bootstrapContext } from '../lib/bootstrap.ts';
-import { loadConfig } from '../lib/config.ts';
-import { UsageError } from '../lib/errors.ts';
-import { COMMON_FLAGS, parseCommand } from '../lib/flags.ts';
-import { duration, parseDuration } from '../lib/formats.ts';
-import { DEFAULT_LOCK_FILE, readLock } from '../lib/lock.ts';
-import { runMain } from '../lib/main.ts';
-import { pinnedImages } from '../lib/pinning.ts';
-import { ChildSet, stopChildrenOnSignals } from '../lib/port-forward.ts';
-import { createSession, TEMPLATES_DIR } from '../lib/session.ts';
-import { runSmoke, smokeFailure } from '../lib/smoke-run.ts';
-import type { MethodChoice } from '../lib/smoke.ts';
+import { bootstrapContext } from '../lib/bootstrap/steps.ts';
+import { loadConfig } from '../lib/config/load.ts';
+import { UsageError } from '../lib/core/errors.ts';
+import { COMMON_FLAGS, parseCommand } from '../lib/core/flags.ts';
+import { duration, parseDuration } from '../lib/config/formats.ts';
+import { DEFAULT_LOCK_FILE, pinnedImages, readLock } from '../lib/images/lock.ts';
+import { runMain } from '../lib/core/main.ts';
+import { ChildSet, stopChildrenOnSignals } from '../lib/tools/port-forward.ts';
+import { createSession, TEMPLATES_DIR } from '../lib/core/session.ts';
+import { runSmoke, smokeFailure } from '../lib/smoke/run.ts';
+import type { MethodChoice } from '../lib/smoke/checks.ts';
 
 const FLAGS = {
   ...COMMON_FLAGS,

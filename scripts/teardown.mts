@@ -6,16 +6,16 @@
  *   npx tsx scripts/teardown.mts [--config FILE] [--yes] [--verbose]
  */
 import { createInterface } from 'node:readline/promises';
-import { loadConfig } from '../lib/config.ts';
-import { UsageError } from '../lib/errors.ts';
-import { COMMON_FLAGS, parseCommand } from '../lib/flags.ts';
-import { Kubectl } from '../lib/kubectl.ts';
-import { runMain } from '../lib/main.ts';
-import { checkLocal } from '../lib/preflight.ts';
-import { createSession } from '../lib/session.ts';
-import { runSteps } from '../lib/steps.ts';
-import { clusterTarget } from '../lib/target.ts';
-import { teardownExisting, teardownKind } from '../lib/teardown.ts';
+import { loadConfig } from '../lib/config/load.ts';
+import { UsageError } from '../lib/core/errors.ts';
+import { COMMON_FLAGS, parseCommand } from '../lib/core/flags.ts';
+import { Kubectl } from '../lib/tools/kubectl.ts';
+import { runMain } from '../lib/core/main.ts';
+import { checkLocal } from '../lib/tools/preflight.ts';
+import { createSession } from '../lib/core/session.ts';
+import { runSteps } from '../lib/core/steps.ts';
+import { clusterTarget } from '../lib/tools/target.ts';
+import { teardownExisting, teardownKind } from '../lib/bootstrap/teardown.ts';
 
 const FLAGS = {
   ...COMMON_FLAGS,

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { boundTail, eventsOf, workloadsToDiagnose, writeBundle } from '../lib/bundle.ts';
-import type { KubeEvent } from '../lib/diagnose.ts';
-import { Kubectl } from '../lib/kubectl.ts';
-import type { Plan } from '../lib/plan.ts';
-import { redactedPlanYaml } from '../lib/plan.ts';
+import { boundTail, eventsOf, workloadsToDiagnose, writeBundle } from '../lib/smoke/bundle.ts';
+import type { KubeEvent } from '../lib/wait/diagnose.ts';
+import { Kubectl } from '../lib/tools/kubectl.ts';
+import type { Plan } from '../lib/render/plan.ts';
+import { redactedPlanYaml } from '../lib/render/plan.ts';
 import { FakeRunner, recorded } from './helpers/fake-runner.ts';
 import { planFor } from './helpers/plan.ts';
 

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { REPO_ROOT } from '../lib/session.ts';
+import { REPO_ROOT } from '../lib/core/session.ts';
 import { runScript } from './helpers/cli.ts';
 import { fakeEnv } from './helpers/plan.ts';
-import { loadConfig } from '../lib/config.ts';
+import { loadConfig } from '../lib/config/load.ts';
 
 const EVERYTHING = join(REPO_ROOT, 'tests/fixtures/valid-everything.yaml');
 // A PATH holding node alone: no kubectl, kind or docker.

@@ -2,11 +2,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { loadConfig, parseConfig } from '../lib/config.ts';
-import { UsageError } from '../lib/errors.ts';
-import { parseDuration } from '../lib/formats.ts';
-import { configJsonSchema } from '../lib/json-schema.ts';
-import { REPO_ROOT } from '../lib/session.ts';
+import { loadConfig, parseConfig } from '../lib/config/load.ts';
+import { UsageError } from '../lib/core/errors.ts';
+import { parseDuration } from '../lib/config/formats.ts';
+import { configJsonSchema } from '../lib/config/json-schema.ts';
+import { REPO_ROOT } from '../lib/core/session.ts';
 
 const FIXTURES = join(REPO_ROOT, 'tests', 'fixtures');
 const fixtures = readdirSync(FIXTURES).filter((name) => name.endsWith('.yaml'));
@@ -79,7 +79,7 @@ loading('durations parse to milliseconds', () => {
 loading.run();
 
 const jsonSchema = suite('config: JSON Schema for editors');
-jsonSchema('config/demon.schema.json is generated from the zod schema (run `npx tsx scripts/schema.mts` after changing lib/schema.ts)', () => {
+jsonSchema('config/demon.schema.json is generated from the zod schema (run `npx tsx scripts/schema.mts` after changing lib/config/schema.ts)', () => {
   assert.fixture(readFileSync(join(REPO_ROOT, 'config', 'demon.schema.json'), 'utf8'), configJsonSchema());
 });
 jsonSchema('the default config points editors at the schema', () => {

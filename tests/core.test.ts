@@ -4,15 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CommandError, commandLine, run, ZxRunner } from '../lib/exec.ts';
-import { UsageError } from '../lib/errors.ts';
-import { COMMON_FLAGS, helpText, parseFlags } from '../lib/flags.ts';
-import { exitCodeFor, formatError } from '../lib/main.ts';
-import { createOutput, memoryOutput } from '../lib/output.ts';
-import { MASK, Redactor } from '../lib/redact.ts';
-import { REPO_ROOT } from '../lib/session.ts';
-import { runSteps } from '../lib/steps.ts';
-import { ToolClock } from '../lib/tool-clock.ts';
+import { CommandError, commandLine, run, ZxRunner } from '../lib/core/exec.ts';
+import { UsageError } from '../lib/core/errors.ts';
+import { COMMON_FLAGS, helpText, parseFlags } from '../lib/core/flags.ts';
+import { exitCodeFor, formatError } from '../lib/core/main.ts';
+import { createOutput, memoryOutput } from '../lib/core/output.ts';
+import { MASK, Redactor } from '../lib/core/redact.ts';
+import { REPO_ROOT } from '../lib/core/session.ts';
+import { runSteps } from '../lib/core/steps.ts';
+import { ToolClock } from '../lib/core/tool-clock.ts';
 
 const SENTINEL = 'sentinel-Pa55word-7f3a';
 
@@ -104,7 +104,7 @@ exec('a SIGTERM nobody else handles kills the streams, then ends the process as 
   // A child node process that starts a stream printing its pid, then is sent SIGTERM.
   const dir = mkdtempSync(join(tmpdir(), 'demon-stream-'));
   const script = join(dir, 'stream.mts');
-  writeFileSync(script, `import { ZxRunner } from ${JSON.stringify(join(REPO_ROOT, 'lib', 'exec.ts'))};\nimport { Redactor } from ${JSON.stringify(join(REPO_ROOT, 'lib', 'redact.ts'))};\nnew ZxRunner({ env: process.env, redactor: new Redactor() }).stream(['sh', '-c', 'echo $$; exec sleep 30'], (chunk) => process.stdout.write(chunk));\n`);
+  writeFileSync(script, `import { ZxRunner } from ${JSON.stringify(join(REPO_ROOT, 'lib', 'core', 'exec.ts'))};\nimport { Redactor } from ${JSON.stringify(join(REPO_ROOT, 'lib', 'core', 'redact.ts'))};\nnew ZxRunner({ env: process.env, redactor: new Redactor() }).stream(['sh', '-c', 'echo $$; exec sleep 30'], (chunk) => process.stdout.write(chunk));\n`);
   const node = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   const pid = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('no pid within 20 s')), 20_000);

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseAllDocuments } from 'yaml';
-import { planObjects, redactedPlanYaml } from '../lib/plan.ts';
-import { REPO_ROOT } from '../lib/session.ts';
+import { planObjects, redactedPlanYaml } from '../lib/render/plan.ts';
+import { REPO_ROOT } from '../lib/core/session.ts';
 import { k8sSchemaErrors } from './helpers/k8s-schema.ts';
 import { planFor } from './helpers/plan.ts';
 

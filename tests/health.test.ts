@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { backoffDelay, DEFAULT_RETRY, httpGet, judgeResponse, retryUntil, type AttemptOutcome, type Clock, type RetryPolicy } from '../lib/health.ts';
+import { backoffDelay, DEFAULT_RETRY, httpGet, judgeResponse, retryUntil, type AttemptOutcome, type Clock, type RetryPolicy } from '../lib/smoke/health.ts';
 
 /** A clock that only moves when the code under test sleeps or an attempt "takes" time. */
 function fakeClock(): Clock & { t: number; sleeps: number[] } {

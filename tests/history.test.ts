@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { appendHistory, classify, compareDurations, median, readHistory, type HistoryEntry } from '../lib/history.ts';
+import { appendHistory, classify, compareDurations, median, readHistory, type HistoryEntry } from '../lib/nightly/history.ts';
 
 const run = (result: 'passed' | 'failed', steps: Record<string, number>, failingStep?: string): HistoryEntry => ({ time: '2026-11-26T03:17:00Z', commit: 'abc1234', result, steps, ...(failingStep ? { failingStep } : {}) });
 

@@ -1,5 +1,5 @@
 /**
- * The pipelined build -> push -> verify chain (lib/image-publish.ts) with a runner whose
+ * The pipelined build -> push -> verify chain (lib/images/publish.ts) with a runner whose
  * commands take real time, and a loopback HTTP server standing in for the registry's manifest
  * HEAD: each image keeps its own order, builds and pushes keep their bounds, an image pushes
  * while the next builds, and a failure starts nothing new.
@@ -8,14 +8,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseConfig } from '../lib/config.ts';
-import type { RunOptions, RunResult, Runner } from '../lib/exec.ts';
-import { publish } from '../lib/image-publish.ts';
-import { imagesContext } from '../lib/images.ts';
-import { limiter } from '../lib/pool.ts';
-import { Redactor } from '../lib/redact.ts';
-import type { Session } from '../lib/session.ts';
-import { memoryOutput } from '../lib/output.ts';
+import { parseConfig } from '../lib/config/load.ts';
+import type { RunOptions, RunResult, Runner } from '../lib/core/exec.ts';
+import { imageJobs, tagsFor, type ImageJob } from '../lib/images/jobs.ts';
+import { publish, type Publisher } from '../lib/images/publish.ts';
+import { limiter } from '../lib/core/pool.ts';
+import { Redactor } from '../lib/core/redact.ts';
 import { recorded } from './helpers/fake-runner.ts';
 
 interface Span { what: string; component: string; start: number; end: number }
@@ -48,18 +46,23 @@ let server: Server;
 let registry = '';
 const heads: string[] = [];
 
-function context(runner: Runner, parallelism = 2) {
+/** Three jobs and a publisher over `runner`: what build-images hands to publish(). */
+function context(runner: Runner, parallelism = 2): { jobs: ImageJob[]; publisher: Publisher } {
   const config = parseConfig({
     components: ['runtime', 'engine', 'operate-ui'].map((name, i) => ({ name, image: `${registry}/demon/${name}:main`, port: 8080 + i, build: { dockerfile: `${name}/Dockerfile` } })),
     build: { source: '/src', parallelism },
   });
-  const redactor = new Redactor();
-  const session = { output: memoryOutput(redactor), runner, redactor, env: {}, onGithubActions: false } as unknown as Session;
-  const c = imagesContext(config, '/src/config/demon.yaml', session, { push: true, load: false, force: true, lockFile: '/nonexistent/lock.json' });
-  c.revision = { commit: 'abcdef0123456789', short: 'abcdef0', branch: 'main' };
-  c.todo.push(...c.jobs);
-  return c;
+  const revision = { commit: 'abcdef0123456789', short: 'abcdef0', branch: 'main' };
+  const publisher: Publisher = {
+    runner,
+    redactor: new Redactor(),
+    refsOf: (job) => tagsFor(revision, false).map((tag) => `${job.repository}:${tag}`),
+    credentialsFor: () => undefined,
+    parallelism,
+  };
+  return { jobs: imageJobs(config, '/src/config/demon.yaml'), publisher };
 }
+const publishAll = ({ jobs, publisher }: ReturnType<typeof context>) => publish(jobs, publisher);
 
 const running = (spans: Span[], what: (s: Span) => boolean) => Math.max(...spans.filter(what).map((s) => spans.filter((o) => what(o) && o.start <= s.start && s.start < o.end).length));
 
@@ -76,45 +79,42 @@ pipeline.after(() => new Promise<void>((resolve) => server.close(() => resolve()
 
 pipeline('each image: build, then its first tag, then the other tags; each digest verified in the registry', async () => {
   const runner = new TimedRunner(20);
-  const c = context(runner);
-  await publish(c);
+  const digests = await publishAll(context(runner));
   for (const component of ['runtime', 'engine', 'operate-ui']) {
     const mine = runner.spans.filter((s) => s.component === component);
     assert.equal(mine.map((s) => s.what), ['build', 'push sha-abcdef0', 'push main'], component);
     assert.ok(mine[0]!.end < mine[1]!.start && mine[1]!.end < mine[2]!.start, `${component} ran out of order`);
-    assert.ok(heads.includes(`HEAD /v2/demon/${component}/manifests/${c.digests.get(component)}`), `${component}'s digest was not checked`);
+    assert.ok(heads.includes(`HEAD /v2/demon/${component}/manifests/${digests.get(component)}`), `${component}'s digest was not checked`);
   }
-  assert.is(c.digests.get('engine'), `sha256:${Buffer.from('engine').toString('hex').padEnd(64, '0')}`);
+  assert.is(digests.get('engine'), `sha256:${Buffer.from('engine').toString('hex').padEnd(64, '0')}`);
 });
 
 pipeline('at most build.parallelism builds and pushes at once, and an image pushes while the next one builds', async () => {
   const runner = new TimedRunner(20);
-  await publish(context(runner, 2));
+  await publishAll(context(runner, 2));
   assert.is(running(runner.spans, (s) => s.what === 'build'), 2);
   assert.ok(running(runner.spans, (s) => s.what.startsWith('push')) <= 2);
   const third = runner.spans.find((s) => s.what === 'build' && s.component === 'operate-ui')!;
   assert.ok(runner.spans.some((s) => s.what.startsWith('push') && s.start < third.end && third.start < s.end), 'no push overlapped the third build');
   const serial = new TimedRunner(5);
-  await publish(context(serial, 1));
+  await publishAll(context(serial, 1));
   assert.is(running(serial.spans, () => true), 2, 'with parallelism 1, one build and one push at most');
 });
 
 pipeline('a failing build names the image; no image starts after it and nothing is pushed', async () => {
   const runner = new TimedRunner(20, 'runtime');
-  const c = context(runner, 2);
   try {
-    await publish(c);
+    await publishAll(context(runner, 2));
     assert.unreachable('publish should have failed');
   } catch (error) {
     assert.match((error as Error).message, /^building runtime failed \(\/src\/runtime\/Dockerfile, exit 1\)/);
     assert.match((error as Error).message, /COPY failed: file not found in build context/);
   }
   assert.equal(runner.spans.map((s) => `${s.what} ${s.component}`), ['build runtime', 'build engine']);
-  assert.is(c.digests.size, 0);
 });
 pipeline('a rejected push gives the registry verdict for that image; its other tags are not pushed', async () => {
   const runner = new TimedRunner(10, undefined, 'engine');
-  const error = await publish(context(runner)).catch((e: Error) => e);
+  const error = await publishAll(context(runner)).catch((e: Error) => e);
   assert.match((error as Error).message, /^pushing engine: 401 Unauthorized/);
   assert.not.ok(runner.spans.some((s) => s.component === 'engine' && s.what === 'push main'));
 });
@@ -122,7 +122,7 @@ pipeline('a rejected push gives the registry verdict for that image; its other t
 pipeline('of two failures, the first to happen is reported', async () => {
   // engine and operate-ui both fail; engine's build is slow, so operate-ui's failure comes first.
   const runner = new TimedRunner(10, '*', undefined, 'engine');
-  const error = await publish(context(runner, 3)).catch((e: Error) => e);
+  const error = await publishAll(context(runner, 3)).catch((e: Error) => e);
   assert.match((error as Error).message, /^building operate-ui failed/);
 });
 pipeline.run();

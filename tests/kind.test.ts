@@ -1,9 +1,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
-import { parseConfig } from '../lib/config.ts';
-import { CommandError } from '../lib/exec.ts';
-import { deleteKindCluster, ensureKindCluster, kindClusterConfig, parseClusterList } from '../lib/kind.ts';
+import { parseConfig } from '../lib/config/load.ts';
+import { CommandError } from '../lib/core/exec.ts';
+import { deleteKindCluster, ensureKindCluster, kindClusterConfig, parseClusterList } from '../lib/tools/kind.ts';
 import { FakeRunner, recorded } from './helpers/fake-runner.ts';
 
 // kind v0.27.0 outputs recorded on this machine (tests/fixtures/recorded/README.md).

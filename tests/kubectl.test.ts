@@ -1,8 +1,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseAllDocuments } from 'yaml';
-import { IDENTITY_TEMPLATE, Kubectl } from '../lib/kubectl.ts';
-import type { K8sObject } from '../lib/manifests.ts';
+import { IDENTITY_TEMPLATE, Kubectl } from '../lib/tools/kubectl.ts';
+import type { K8sObject } from '../lib/render/manifests.ts';
 import { FakeRunner, recorded } from './helpers/fake-runner.ts';
 
 // The 11 non-Secret objects of the e2e stack in namespace demon-rec; outputs recorded from the

@@ -1,9 +1,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseConfig } from '../lib/config.ts';
-import { nightlyConfig } from '../lib/nightly.ts';
-import { nightlyOutcome, nightlySummary } from '../lib/nightly-report.ts';
-import type { StepRecord } from '../lib/steps.ts';
+import { parseConfig } from '../lib/config/load.ts';
+import { nightlyConfig } from '../lib/nightly/steps.ts';
+import { nightlyOutcome, nightlySummary } from '../lib/nightly/report.ts';
+import type { StepRecord } from '../lib/core/steps.ts';
 
 const steps = (failAt?: string): StepRecord[] => ['preflight', 'build images', 'fresh cluster', 'bootstrap', 'smoke', 'collect artifacts', 'teardown']
   .map((name) => ({ name, ok: name !== failAt, durationMs: 1000, ...(name === failAt ? { error: `${name} broke` } : { outcome: 'ok' }) }));

@@ -1,9 +1,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { memoryOutput } from '../lib/output.ts';
-import { AbortedError, DeadlineError, runPipeline, workSignal } from '../lib/pipeline.ts';
-import { Redactor } from '../lib/redact.ts';
-import type { Step } from '../lib/steps.ts';
+import { memoryOutput } from '../lib/core/output.ts';
+import { AbortedError, DeadlineError, runPipeline, workSignal } from '../lib/core/pipeline.ts';
+import { Redactor } from '../lib/core/redact.ts';
+import type { Step } from '../lib/core/steps.ts';
 
 const MAIN = ['preflight', 'build images', 'fresh cluster', 'bootstrap', 'smoke'];
 const FINALLY = ['collect artifacts', 'teardown'];

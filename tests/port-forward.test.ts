@@ -5,9 +5,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { httpGet } from '../lib/health.ts';
-import { ChildSet, ForwardError, parseForwardingPort, PortForward, stopChildrenOnSignals } from '../lib/port-forward.ts';
-import { REPO_ROOT } from '../lib/session.ts';
+import { httpGet } from '../lib/smoke/health.ts';
+import { ChildSet, ForwardError, parseForwardingPort, PortForward, stopChildrenOnSignals } from '../lib/tools/port-forward.ts';
+import { REPO_ROOT } from '../lib/core/session.ts';
 import { allGone, fakeKubectl, running } from './helpers/fake-kubectl.ts';
 import { recorded } from './helpers/fake-runner.ts';
 
@@ -160,7 +160,7 @@ life('a process interrupted with SIGINT leaves no kubectl behind', async () => {
   // A real node process using the library the way scripts/smoke.mts does.
   const script = join(fake.dir, 'interrupted.mts');
   writeFileSync(script, `
-    import { ChildSet, PortForward, stopChildrenOnSignals } from ${JSON.stringify(join(REPO_ROOT, 'lib', 'port-forward.ts'))};
+    import { ChildSet, PortForward, stopChildrenOnSignals } from ${JSON.stringify(join(REPO_ROOT, 'lib', 'tools', 'port-forward.ts'))};
     const children = new ChildSet();
     stopChildrenOnSignals(children, () => process.exit(130));
     const forwards = [1, 2, 3].map((i) => new PortForward('svc/x' + i, { argv: ${JSON.stringify(ARGV)}, env: process.env, children }));

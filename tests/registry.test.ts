@@ -2,9 +2,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { normalizeRegistry, parseImageRef, registryBaseUrl } from '../lib/image-ref.ts';
-import { headManifest, parseChallenge } from '../lib/registry.ts';
-import { verdictFor } from '../lib/registry-verdict.ts';
+import { normalizeRegistry, parseImageRef, registryBaseUrl } from '../lib/tools/image-ref.ts';
+import { headManifest, parseChallenge } from '../lib/tools/registry.ts';
+import { verdictFor } from '../lib/tools/registry-verdict.ts';
 
 const refs = suite('image references');
 refs('Docker Hub short names, registries with ports, digests', () => {

@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
-import { MissingKeyError, renderTemplate, y } from '../lib/render.ts';
+import { MissingKeyError, renderTemplate, y } from '../lib/render/mustache.ts';
 
 const render = suite('render: strict Mustache');
 render('HTML escaping is off: slashes and quotes come through as written', () => {

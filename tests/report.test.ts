@@ -5,7 +5,7 @@ import { XMLValidator } from 'fast-xml-parser';
 import { parse } from 'test-results-parser';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { appendStepSummary, buildReport, headline, overallStatus, reportJson, reportJUnit, reportMarkdown, type NamedResult } from '../lib/report.ts';
+import { appendStepSummary, buildReport, headline, overallStatus, reportJson, reportJUnit, reportMarkdown, type NamedResult } from '../lib/smoke/report.ts';
 
 const STARTED = new Date('2026-11-26T21:31:52.333Z');
 const RESULTS: NamedResult[] = [

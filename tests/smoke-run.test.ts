@@ -3,14 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { BootstrapContext } from '../lib/bootstrap.ts';
-import { parseConfig } from '../lib/config.ts';
-import type { ZxRunner } from '../lib/exec.ts';
-import { Kubectl } from '../lib/kubectl.ts';
-import { memoryOutput } from '../lib/output.ts';
-import { Redactor } from '../lib/redact.ts';
-import { TEMPLATES_DIR } from '../lib/session.ts';
-import { runSmoke, smokeFailure, type SmokeOptions } from '../lib/smoke-run.ts';
+import type { BootstrapContext } from '../lib/bootstrap/steps.ts';
+import { parseConfig } from '../lib/config/load.ts';
+import type { ZxRunner } from '../lib/core/exec.ts';
+import { Kubectl } from '../lib/tools/kubectl.ts';
+import { memoryOutput } from '../lib/core/output.ts';
+import { Redactor } from '../lib/core/redact.ts';
+import { TEMPLATES_DIR } from '../lib/core/session.ts';
+import { runSmoke, smokeFailure } from '../lib/smoke/run.ts';
+import type { SmokeOptions } from '../lib/smoke/steps.ts';
 import { FakeRunner, recorded } from './helpers/fake-runner.ts';
 
 // The whole run at the argv boundary: recorded kubectl outputs, the API-server proxy for the

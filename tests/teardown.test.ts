@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Kubectl } from '../lib/kubectl.ts';
-import { MANAGED_KINDS, teardownExisting } from '../lib/teardown.ts';
+import { Kubectl } from '../lib/tools/kubectl.ts';
+import { MANAGED_KINDS, teardownExisting } from '../lib/bootstrap/teardown.ts';
 import { FakeRunner, recorded } from './helpers/fake-runner.ts';
 
 const BASE = ['kubectl', '--context', 'demon-e2e'];

@@ -1,8 +1,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Kubectl } from '../lib/kubectl.ts';
-import { podFindings, workloadReady, type Pod, type Workload } from '../lib/podstatus.ts';
-import { assess, GraceTracker, graceFor, waitForWorkloads, WaitError, type Snapshot, type WorkloadRef } from '../lib/wait.ts';
+import { Kubectl } from '../lib/tools/kubectl.ts';
+import type { WorkloadRef } from '../lib/render/manifests.ts';
+import { podFindings, workloadReady, type Pod, type Snapshot, type Workload } from '../lib/wait/podstatus.ts';
+import { assess, GraceTracker, graceFor, waitForWorkloads, WaitError } from '../lib/wait/wait.ts';
 import { FakeRunner, recorded } from './helpers/fake-runner.ts';
 
 // Snapshots recorded from the e2e cluster (see tests/fixtures/recorded/README.md).

@@ -7,11 +7,13 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { RunOptions, RunResult, Runner, StreamHandle } from '../lib/exec.ts';
-import { JsonObjectSplitter } from '../lib/json-stream.ts';
-import { Kubectl } from '../lib/kubectl.ts';
-import { waitForWorkloads, type Snapshot } from '../lib/wait.ts';
-import { WorkloadWatch } from '../lib/watch.ts';
+import type { RunOptions, RunResult, Runner } from '../lib/core/exec.ts';
+import type { StreamHandle } from '../lib/core/stream.ts';
+import { JsonObjectSplitter } from '../lib/wait/json-stream.ts';
+import { Kubectl } from '../lib/tools/kubectl.ts';
+import type { Snapshot } from '../lib/wait/podstatus.ts';
+import { waitForWorkloads } from '../lib/wait/wait.ts';
+import { WorkloadWatch } from '../lib/wait/watch.ts';
 import { recorded } from './helpers/fake-runner.ts';
 
 const EVENTS = recorded('watch-bootstrap.jsonl').trim().split('\n').map((line) => JSON.parse(line) as { stream: string; event: unknown });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
-import { REPO_ROOT } from '../lib/session.ts';
+import { REPO_ROOT } from '../lib/core/session.ts';
 
 interface Workflow {
   name: string;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { stringify } from 'yaml';
-import type { Lock } from '../../lib/lock.ts';
+import type { Lock } from '../../lib/images/lock.ts';
 import { runScript } from '../helpers/cli.ts';
 import { builtComponents, demonCheckout } from './support/demon-checkout.ts';
 import { deleteNamespace, harness, kubectlJson, unique } from './support/harness.ts';

@@ -6,8 +6,8 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { toYaml } from '../../lib/manifests.ts';
-import { REPO_ROOT } from '../../lib/session.ts';
+import { toYaml } from '../../lib/render/manifests.ts';
+import { REPO_ROOT } from '../../lib/core/session.ts';
 import { planFor } from '../helpers/plan.ts';
 import { deleteNamespace, harness, kubectl, unique } from './support/harness.ts';
 

@@ -8,7 +8,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { REPO_ROOT } from '../../lib/session.ts';
+import { REPO_ROOT } from '../../lib/core/session.ts';
 
 const CACHED = join(process.env.DEMON_E2E_CACHE ?? join(homedir(), '.cache', 'demon-e2e'), 'tools', 'bin', 'actionlint');
 const actionlint = existsSync(CACHED) ? CACHED : 'actionlint';

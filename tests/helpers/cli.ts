@@ -1,7 +1,7 @@
 /** Runs one of our scripts as a user would, in a child process, and captures everything. */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../../lib/session.ts';
+import { REPO_ROOT } from '../../lib/core/session.ts';
 
 export interface CliResult {
   code: number;

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { RunOptions, RunResult, Runner } from '../../lib/exec.ts';
+import type { RunOptions, RunResult, Runner } from '../../lib/core/exec.ts';
 
 export const RECORDED = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'recorded');
 

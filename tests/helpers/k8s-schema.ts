@@ -4,7 +4,7 @@
  * It checks types, formats and required fields; unknown fields are caught by the e2e lane,
  * where the real API server runs a server-side dry-run with strict field validation.
  */
-import type { K8sObject } from '../../lib/manifests.ts';
+import type { K8sObject } from '../../lib/render/manifests.ts';
 
 const MODULES: Record<string, string> = {
   'v1/Namespace': 'kubernetes-models/v1/Namespace',

@@ -1,10 +1,10 @@
 /** Builds a plan from a config file with fake credentials, as the golden and wiring tests need. */
-import { loadConfig } from '../../lib/config.ts';
-import { buildPlan, type Plan } from '../../lib/plan.ts';
-import { Redactor } from '../../lib/redact.ts';
-import { requiredEnv } from '../../lib/secrets.ts';
-import { TEMPLATES_DIR } from '../../lib/session.ts';
-import type { Config } from '../../lib/schema.ts';
+import { loadConfig } from '../../lib/config/load.ts';
+import { buildPlan, type Plan } from '../../lib/render/plan.ts';
+import { Redactor } from '../../lib/core/redact.ts';
+import { requiredEnv } from '../../lib/render/secrets.ts';
+import { TEMPLATES_DIR } from '../../lib/core/session.ts';
+import type { Config } from '../../lib/config/schema.ts';
 
 /** A recognisable fake value per variable, so tests can look for it in every output. */
 export function fakeEnv(config: Config): Record<string, string> {

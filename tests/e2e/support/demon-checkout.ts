@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../../../lib/session.ts';
+import { REPO_ROOT } from '../../../lib/core/session.ts';
 
 export const COMPONENT_PORTS = { runtime: 8080, engine: 8081, 'operate-ui': 3000 } as const;
 

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../../../lib/session.ts';
+import { REPO_ROOT } from '../../../lib/core/session.ts';
 import type { Harness } from './harness.ts';
 
 const APP_DIR = join(REPO_ROOT, 'tests', 'e2e', 'app');

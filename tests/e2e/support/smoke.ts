@@ -7,8 +7,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../../../lib/session.ts';
-import type { Lock } from '../../../lib/lock.ts';
+import { REPO_ROOT } from '../../../lib/core/session.ts';
+import type { Lock } from '../../../lib/images/lock.ts';
 import { buildContext } from './images.ts';
 
 /**

@@ -1,0 +1,81 @@
+/**
+ * The step list is the script: named steps in an array, one loop runs them and prints one
+ * ✓/✗ line each with its duration. A step may return a short outcome ("unchanged",
+ * "created 3") that goes on its line.
+ */
+import type { Output } from './output.ts';
+
+export interface Step<C> {
+  name: string;
+  run(context: C): Promise<string | void>;
+}
+
+export interface StepRecord {
+  name: string;
+  ok: boolean;
+  outcome?: string;
+  /** The failure's message (already redacted by the caller's output), for reports. */
+  error?: string;
+  durationMs: number;
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  const minutes = Math.floor(ms / 60_000);
+  return `${minutes}m${Math.round((ms % 60_000) / 1000)}s`;
+}
+
+/**
+ * Runs one step, prints its line and records it; rethrows its error unchanged (so its class
+ * still decides the exit code). `guard` may race the step against a deadline or Ctrl-C.
+ */
+export async function runStep<C>(step: Step<C>, context: C, output: Output, records: StepRecord[], guard?: <T>(work: Promise<T>) => Promise<T>): Promise<void> {
+  const started = performance.now();
+  output.startSpinner(step.name);
+  try {
+    const work = step.run(context);
+    const outcome = (await (guard ? guard(work) : work)) ?? undefined;
+    const durationMs = Math.round(performance.now() - started);
+    output.stopSpinner();
+    records.push({ name: step.name, ok: true, ...(outcome ? { outcome } : {}), durationMs });
+    output.line(`✓ ${step.name}${outcome ? `: ${outcome}` : ''} (${formatDuration(durationMs)})`);
+  } catch (error) {
+    const durationMs = Math.round(performance.now() - started);
+    output.stopSpinner();
+    records.push({ name: step.name, ok: false, error: error instanceof Error ? error.message : String(error), durationMs });
+    output.line(`✗ ${step.name} (${formatDuration(durationMs)})`);
+    throw error;
+  }
+}
+
+/** Runs the steps in order and stops at the first failure, rethrowing its error. */
+export async function runSteps<C>(steps: Step<C>[], context: C, output: Output, records: StepRecord[] = []): Promise<StepRecord[]> {
+  for (const step of steps) await runStep(step, context, output, records);
+  return records;
+}
+
+// Composing step lists: a step that runs a whole sub-list (the nightly's "build images" runs
+// build-images' own steps), printing the sub-steps' lines indented under it.
+
+export function indented(output: Output): Output {
+  return {
+    interactive: false,
+    verboseOn: output.verboseOn,
+    line: (text) => output.line(`    ${text}`),
+    verbose: (text) => output.verbose(text),
+    startSpinner: () => {},
+    stopSpinner: () => {},
+  };
+}
+
+/** A step that runs `steps` against `context()`; its outcome is the last sub-step's. */
+export function nested<C, S>(name: string, output: Output, steps: (parent: C) => Step<S>[], context: (parent: C) => S): Step<C> {
+  return {
+    name,
+    async run(parent) {
+      const records = await runSteps(steps(parent), context(parent), indented(output));
+      return records.at(-1)?.outcome;
+    },
+  };
+}

@@ -1,0 +1,32 @@
+/** Writes the run's own files (steps.json, summary.md), the history line and the step summary. */
+import { readdirSync } from 'node:fs';
+import { relative } from 'node:path';
+import { writeArtifact } from '../smoke/bundle.ts';
+import { appendHistory, readHistory } from './history.ts';
+import type { NightlyContext } from './steps.ts';
+import { nightlyOutcome, nightlySummary } from './report.ts';
+import { appendStepSummary } from '../smoke/report.ts';
+import type { StepRecord } from '../core/steps.ts';
+
+function filesBelow(dir: string): string[] {
+  try {
+    return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => relative(dir, `${e.parentPath}/${e.name}`)).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** Returns the one-line verdict. */
+export function writeNightlyEvidence(c: NightlyContext, records: StepRecord[], startedAt: Date, historyFile: string): string {
+  const { runDir } = c.options;
+  const { redactor } = c.session;
+  const previous = readHistory(historyFile);
+  const outcome = nightlyOutcome(records, previous, { time: startedAt.toISOString(), commit: c.images.revision?.commit ?? 'unknown', runDir });
+  writeArtifact(runDir, 'steps.json', `${JSON.stringify(records, null, 2)}\n`, redactor);
+  const files = [...new Set([...filesBelow(runDir), 'summary.md', 'steps.json'])].sort();
+  const summary = nightlySummary(outcome, records, previous, files);
+  writeArtifact(runDir, 'summary.md', summary, redactor);
+  appendHistory(historyFile, outcome.entry);
+  appendStepSummary(c.session.env.GITHUB_STEP_SUMMARY, redactor.mask(summary));
+  return `nightly ${outcome.passed ? 'PASSED' : `FAILED at "${outcome.failingStep}"`} (${outcome.classification.text}); evidence in ${runDir}`;
+}

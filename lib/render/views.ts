@@ -1,0 +1,195 @@
+/**
+ * One view type per template, built only from the validated Config. Strings are quoted with
+ * `y()` so the templates stay logic-less and no value can break the YAML.
+ */
+import type { Component, Config, Resources } from '../config/schema.ts';
+import { y, type Yaml } from './mustache.ts';
+import { pullSecretName } from './names.ts';
+
+interface Labels {
+  name: Yaml;
+  component: Yaml;
+}
+
+interface PodView extends Labels {
+  namespace: Yaml;
+  image: Yaml;
+  runAsUser: number;
+  hasPullSecrets: boolean;
+  pullSecrets: Yaml;
+  livenessPath: Yaml;
+  readinessPath: Yaml;
+  resources: Yaml;
+}
+
+export interface NamespaceView {
+  namespace: Yaml;
+}
+
+export interface ComponentView extends PodView {
+  port: number;
+  replicas: number;
+  env: Yaml;
+  appSecret: Yaml | false;
+}
+
+interface PersistenceView {
+  storageClass: Yaml | false;
+  size: Yaml;
+}
+
+export interface NatsView extends PodView {
+  clientPort: number;
+  monitorPort: number;
+  maxMemoryBytes: number;
+  maxFileBytes: number;
+  persistence: PersistenceView | false;
+}
+
+export interface PrometheusView extends PodView {
+  port: number;
+  retention: string;
+  persistence: PersistenceView | false;
+}
+
+export interface GrafanaView extends PodView {
+  port: number;
+  portString: Yaml;
+  servicePort: number;
+  adminUser: Yaml;
+  adminSecret: Yaml;
+  prometheusUrl: Yaml;
+  persistence: PersistenceView | false;
+}
+
+export interface IngressView extends Labels {
+  namespace: Yaml;
+  className: Yaml | false;
+  host: Yaml | false;
+  tls: boolean;
+  tlsSecret: Yaml;
+  service: Yaml;
+  port: number;
+}
+
+/** Image references after pinning: component name -> reference (lock file digests). */
+export type ImageOverrides = Readonly<Record<string, string>>;
+
+const BINARY: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
+const DECIMAL: Record<string, number> = { '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
+
+/** Bytes in a Kubernetes quantity (already validated), for configs that want plain numbers. */
+export function quantityToBytes(quantity: string): number {
+  const [, number, suffix = ''] = /^([\d.]+)([A-Za-z]*)$/.exec(quantity) ?? [];
+  return Math.round(Number(number) * (BINARY[suffix] ?? DECIMAL[suffix] ?? 1));
+}
+
+function cleanResources(resources: Resources): Yaml {
+  const drop = (o: Record<string, string | undefined>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+  const requests = drop(resources.requests);
+  const limits = drop(resources.limits);
+  return y({ ...(Object.keys(requests).length ? { requests } : {}), ...(Object.keys(limits).length ? { limits } : {}) });
+}
+
+function pullSecretsFor(config: Config, workload: string): string[] {
+  return config.registries.filter((r) => r.appliesTo.includes(workload)).map((r) => pullSecretName(r.name));
+}
+
+function podView(config: Config, name: string, role: string, image: string, runAsUser: number, health: { liveness: string; readiness: string }, resources: Resources): PodView {
+  const pullSecrets = pullSecretsFor(config, name);
+  return {
+    name: y(name),
+    component: y(role),
+    namespace: y(config.namespace),
+    image: y(image),
+    runAsUser,
+    hasPullSecrets: pullSecrets.length > 0,
+    pullSecrets: y(pullSecrets.map((secret) => ({ name: secret }))),
+    livenessPath: y(health.liveness),
+    readinessPath: y(health.readiness),
+    resources: cleanResources(resources),
+  };
+}
+
+function persistenceView(p: { enabled: boolean; storageClass?: string; size: string }): PersistenceView | false {
+  return p.enabled ? { storageClass: p.storageClass ? y(p.storageClass) : false, size: y(p.size) } : false;
+}
+
+export function natsUrl(config: Config): string {
+  return `nats://nats.${config.namespace}.svc:${config.nats.clientPort}`;
+}
+
+export function namespaceView(config: Config): NamespaceView {
+  return { namespace: y(config.namespace) };
+}
+
+export function componentView(config: Config, component: Component, images: ImageOverrides = {}): ComponentView {
+  const appSecret = component.appSecret && Object.keys(config.secrets.data).length > 0;
+  // The variables the Demon apps actually read, then the user's own (which may override).
+  const env = { NATS_URL: natsUrl(config), RITUAL_STREAM_NAME: config.nats.streamName, ...component.env };
+  return {
+    ...podView(config, component.name, 'service', images[component.name] ?? component.image, component.runAsUser, component.health, component.resources),
+    port: component.port,
+    replicas: component.replicas,
+    env: y(Object.entries(env).map(([name, value]) => ({ name, value }))),
+    appSecret: appSecret ? y(config.secrets.name) : false,
+  };
+}
+
+export function natsView(config: Config, images: ImageOverrides = {}): NatsView {
+  const { nats } = config;
+  return {
+    ...podView(config, 'nats', 'messaging', images.nats ?? nats.image, nats.runAsUser, nats.health, nats.resources),
+    clientPort: nats.clientPort,
+    monitorPort: nats.monitorPort,
+    maxMemoryBytes: quantityToBytes(nats.jetstream.maxMemory),
+    maxFileBytes: quantityToBytes(nats.jetstream.maxFile),
+    persistence: persistenceView(nats.persistence),
+  };
+}
+
+// The official images' own users, so their data directories stay writable.
+const PROMETHEUS_UID = 65534;
+const GRAFANA_UID = 472;
+
+export function prometheusView(config: Config, images: ImageOverrides = {}): PrometheusView {
+  const p = config.monitoring.prometheus;
+  return {
+    ...podView(config, 'prometheus', 'monitoring', images.prometheus ?? p.image, PROMETHEUS_UID, p.health, p.resources),
+    port: p.port,
+    retention: p.retention,
+    persistence: persistenceView(p.persistence),
+  };
+}
+
+export const GRAFANA_SECRET = 'grafana-admin';
+
+export function grafanaView(config: Config, images: ImageOverrides = {}): GrafanaView {
+  const g = config.monitoring.grafana;
+  return {
+    ...podView(config, 'grafana', 'monitoring', images.grafana ?? g.image, GRAFANA_UID, g.health, g.resources),
+    port: g.port,
+    portString: y(String(g.port)),
+    servicePort: g.servicePort,
+    adminUser: y(g.adminUser),
+    adminSecret: y(GRAFANA_SECRET),
+    prometheusUrl: y(`http://prometheus.${config.namespace}.svc:${config.monitoring.prometheus.port}`),
+    persistence: persistenceView(g.persistence),
+  };
+}
+
+export function ingressView(config: Config): IngressView {
+  const { ingress } = config;
+  const target = config.components.find((c) => c.name === ingress.component)!;
+  return {
+    name: y('demon'),
+    component: y('ingress'),
+    namespace: y(config.namespace),
+    className: ingress.className ? y(ingress.className) : false,
+    host: ingress.host ? y(ingress.host) : false,
+    tls: Boolean(ingress.tlsSecret),
+    tlsSecret: y(ingress.tlsSecret ?? ''),
+    service: y(target.name),
+    port: target.port,
+  };
+}
