@@ -15,7 +15,9 @@ K8S_VERSION=${K8S_VERSION:-v1.32.13}
 CACHE_ROOT=${DEMON_E2E_CACHE:-$HOME/.cache/demon-e2e}
 GO_VERSION=$(go env GOVERSION)
 BIN_DIR="$CACHE_ROOT/k8s-$K8S_VERSION-$GO_VERSION/bin"
-BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubelet kubeadm)
+# The e2e cluster runs the first five; the kind node image (tests/e2e/kind) also needs
+# kube-proxy and kubectl. One build shares the packages, which is much cheaper than two.
+BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubelet kubeadm kube-proxy kubectl)
 
 complete() {
   local b
@@ -70,19 +72,15 @@ done
   printf '%s\n' "${replaces[@]}"
   echo ")"
 } > go.mod
-cat > tools.go <<'GO'
-//go:build tools
-
-package tools
-
-import (
-	_ "k8s.io/kubernetes/cmd/kube-apiserver"
-	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
-	_ "k8s.io/kubernetes/cmd/kube-scheduler"
-	_ "k8s.io/kubernetes/cmd/kubeadm"
-	_ "k8s.io/kubernetes/cmd/kubelet"
-)
-GO
+{
+  echo "//go:build tools"
+  echo
+  echo "package tools"
+  echo
+  echo "import ("
+  printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "${BINARIES[@]}"
+  echo ")"
+} > tools.go
 
 echo "resolving modules for k8s $K8S_VERSION (staging $staging_version)" >&2
 go mod tidy -e >&2 2>&1 || true
