@@ -9,15 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { loadConfig } from '../lib/config/load.ts';
-import { ZxRunner } from '../lib/core/exec.ts';
+import { ProcessRunner } from '../lib/core/exec.ts';
+import { ToolClock } from '../lib/core/tool-clock.ts';
 import { nightlyConfig, nightlyContext, nightlyFinally, nightlySteps } from '../lib/nightly/steps.ts';
-import { memoryOutput } from '../lib/core/output.ts';
 import { runPipeline } from '../lib/core/pipeline.ts';
 import { Redactor } from '../lib/core/redact.ts';
-import { TEMPLATES_DIR } from '../lib/core/session.ts';
 import { builtComponents, demonCheckout } from '../tests/e2e/support/demon-checkout.ts';
 import { harness, unique } from '../tests/e2e/support/harness.ts';
 import { buildAndPush, buildContext, login } from '../tests/e2e/support/images.ts';
+import { testSession } from '../tests/helpers/session.ts';
 import { stats, type BenchResult } from './stats.ts';
 
 /** One green nightly in-process, on fresh repositories and a fresh namespace. */
@@ -37,9 +37,9 @@ async function oneNightly(h: ReturnType<typeof harness>, nats: string, checkout:
   const config = nightlyConfig(loadConfig(configFile), runId);
   const redactor = new Redactor();
   const env = { ...process.env, ...h.env };
-  const runner = new ZxRunner({ env, redactor });
-  const session = { output: memoryOutput(redactor), runner, redactor, env, onGithubActions: false };
-  const context = nightlyContext(config, configFile, session, { runDir: join(work, 'artifacts', runId), runId, lockFile: join(work, 'images.lock.json'), retain: false, templatesDir: TEMPLATES_DIR, signal: new AbortController().signal });
+  const clock = new ToolClock();
+  const session = testSession(new ProcessRunner({ env, redactor, clock }), { env, redactor, clock });
+  const context = nightlyContext(config, configFile, session, { runDir: join(work, 'artifacts', runId), runId, lockFile: join(work, 'images.lock.json'), retain: false, signal: new AbortController().signal });
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
   const result = await runPipeline(nightlySteps(context), nightlyFinally(), context, session.output, { deadlineMs: 10 * 60_000 });
@@ -48,11 +48,11 @@ async function oneNightly(h: ReturnType<typeof harness>, nats: string, checkout:
   if (result.failed || result.finallyFailed.length) throw new Error(`the nightly did not pass:\n${session.output.lines.join('\n')}`);
   // Time inside tools is the union of their lifetimes (parallel builds count once), including
   // the wait's watch streams and each port-forward's start-up; not the HTTP checks through it.
-  const insideMs = runner.clock.busyMs();
+  const insideMs = clock.busyMs();
   return {
     wallMs,
     insideMs,
-    calls: runner.clock.calls,
+    calls: clock.calls,
     overheadPercent: ((wallMs - insideMs) / wallMs) * 100,
     cpuPercent: ((cpu.user + cpu.system) / 1000 / wallMs) * 100,
     shares: result.records.map((r) => `${r.name} ${((r.durationMs / wallMs) * 100).toFixed(0)}%`).join(', '),

@@ -9,10 +9,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ZxRunner } from '../lib/core/exec.ts';
+import { ProcessRunner } from '../lib/core/exec.ts';
 import { Kubectl } from '../lib/tools/kubectl.ts';
 import { parseConfig } from '../lib/config/load.ts';
-import { ChildSet } from '../lib/tools/port-forward.ts';
 import { Redactor } from '../lib/core/redact.ts';
 import { planChecks, runHealthChecks } from '../lib/smoke/checks.ts';
 import { runScript } from '../tests/helpers/cli.ts';
@@ -24,10 +23,10 @@ import { stats, type BenchResult } from './stats.ts';
 
 async function checkPhase(h: Harness, config: ReturnType<typeof e2eConfig>, workloads: string[]): Promise<number> {
   const env = h.env;
-  const kubectl = new Kubectl(new ZxRunner({ env, redactor: new Redactor() }), { context: h.context });
+  const kubectl = new Kubectl(new ProcessRunner({ env, redactor: new Redactor() }), { context: h.context });
   const checks = planChecks(parseConfig(config)).filter((c) => workloads.includes(c.workload));
   const started = performance.now();
-  const results = await runHealthChecks(checks, { kubectl, namespace: config.namespace as string, env, children: new ChildSet() });
+  const results = await runHealthChecks(checks, { kubectl, namespace: config.namespace as string });
   const ms = performance.now() - started;
   if (results.some((r) => r.status !== 'passed')) throw new Error(`bench: a health check failed: ${JSON.stringify(results)}`);
   return ms;

@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { loadConfig } from '../lib/config/load.ts';
 import { UsageError } from '../lib/core/errors.ts';
 import { COMMON_FLAGS, parseCommand } from '../lib/core/flags.ts';
-import { cleanupImages, imagesContext, imagesSteps } from '../lib/images/steps.ts';
+import { imagesContext, imagesSteps } from '../lib/images/steps.ts';
 import { DEFAULT_LOCK_FILE } from '../lib/images/lock.ts';
 import { runMain } from '../lib/core/main.ts';
 import { createSession } from '../lib/core/session.ts';
@@ -36,11 +36,7 @@ await runMain(async (main) => {
   const session = createSession(main, flags.verbose);
   const options = { push: !flags['no-push'], load: flags.load, force: flags.force, lockFile: resolve(flags.lock), ...(flags.branch ? { branch: flags.branch } : {}) };
   const context = imagesContext(config, resolve(flags.config), session, options);
-  try {
-    await runSteps(imagesSteps(options), context, session.output);
-  } finally {
-    cleanupImages(context);
-  }
+  await runSteps(imagesSteps(options), context, session.output);
   const built = context.todo.length;
   session.output.line(`build-images done in ${formatDuration(Math.round(performance.now() - started))}: ${built === 0 ? 'unchanged: every image matches the lock' : `${built} of ${context.jobs.length} images built`}`);
   return 0;

@@ -7,15 +7,16 @@
  */
 import { resolve } from 'node:path';
 import { loadConfig } from '../lib/config/load.ts';
-import { UsageError } from '../lib/core/errors.ts';
+import { describeError, InterruptedError, UsageError } from '../lib/core/errors.ts';
 import { COMMON_FLAGS, parseCommand } from '../lib/core/flags.ts';
-import { duration, parseDuration } from '../lib/config/formats.ts';
+import { durationWithin, parseDuration } from '../lib/config/formats.ts';
 import { DEFAULT_LOCK_FILE } from '../lib/images/lock.ts';
-import { exitCodeFor, runMain } from '../lib/core/main.ts';
+import { runMain } from '../lib/core/main.ts';
 import { nightlyConfig, nightlyContext, nightlyFinally, nightlySteps } from '../lib/nightly/steps.ts';
 import { writeNightlyEvidence } from '../lib/nightly/evidence.ts';
-import { AbortedError, runPipeline, workSignal } from '../lib/core/pipeline.ts';
-import { createSession, TEMPLATES_DIR } from '../lib/core/session.ts';
+import { runPipeline, workSignal } from '../lib/core/pipeline.ts';
+import { createSession } from '../lib/core/session.ts';
+import { runStamp } from '../lib/core/steps.ts';
 
 const FLAGS = {
   ...COMMON_FLAGS,
@@ -30,38 +31,35 @@ const FLAGS = {
 await runMain(async (main) => {
   const flags = parseCommand(main.argv, FLAGS, { usage: 'npx tsx scripts/nightly.mts [options]', summary: 'Build, deploy digest-pinned to a fresh cluster, smoke-test, collect evidence, tear down.' }, main.stdout);
   if (!flags) return 0;
-  if (flags.deadline && !duration.safeParse(flags.deadline).success) throw new UsageError(`--deadline must be a duration such as "45m", not "${flags.deadline}"`);
+  if (flags.deadline && !durationWithin('1m', '24h').safeParse(flags.deadline).success) {
+    throw new UsageError(`--deadline must be a duration from 1m to 24h, such as "45m", not "${flags.deadline}"`);
+  }
   const startedAt = new Date();
-  const stamp = startedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = runStamp(startedAt);
   const runId = (flags['run-id'] ?? stamp).toLowerCase().replace(/[^a-z0-9-]/g, '-');
   const loaded = loadConfig(flags.config);
   const config = nightlyConfig(flags.source ? { ...loaded, build: { ...loaded.build, source: resolve(flags.source) } } : loaded, runId);
   const runDir = resolve(flags['run-dir'] ?? `${config.nightly.artifacts}/${stamp}`);
   const session = createSession(main, flags.verbose);
 
-  // Ctrl-C or a scheduler's TERM: stop the current step, then collect evidence and tear down.
-  const controller = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) => (controller.signal.aborted ? process.exit(130) : controller.abort(signal));
-  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
-
   const deadlineMs = parseDuration(flags.deadline ?? config.nightly.deadline);
   // Steps stop their own work (watch streams, port-forwards) on Ctrl-C and at the deadline.
-  const work = workSignal(controller.signal, deadlineMs);
-  const context = nightlyContext(config, resolve(flags.config), session, { runDir, runId, lockFile: resolve(flags.lock), retain: flags.retain, templatesDir: TEMPLATES_DIR, signal: work.signal });
+  const work = workSignal(session.signal, deadlineMs);
+  const context = nightlyContext(config, resolve(flags.config), session, { runDir, runId, lockFile: resolve(flags.lock), retain: flags.retain, signal: work.signal });
   const result = await runPipeline(nightlySteps(context), nightlyFinally(), context, session.output, {
     deadlineMs,
-    signal: controller.signal,
-    onFailure: () => { context.failed = true; },
+    signal: session.signal,
+    onFailure: () => {
+      context.failed = true;
+    },
   }).finally(() => work.dispose());
-  const verdict = writeNightlyEvidence(context, result.records, startedAt, resolve(config.nightly.history));
-  session.output.line(verdict);
-  if (result.failed) {
-    if (result.failed.error instanceof AbortedError) {
-      session.output.line(`${result.failed.error.message.replace('; tearing down', '')}: evidence collected${flags.retain ? '' : ', torn down'}`);
-      return 130;
-    }
-    session.output.line(`error: ${main.redactor.mask((result.failed.error as Error).message ?? String(result.failed.error))}`);
-    return exitCodeFor(result.failed.error);
+  session.output.line(writeNightlyEvidence(context, result.records, startedAt, resolve(config.nightly.history)));
+  const { failed } = result;
+  if (failed?.error instanceof InterruptedError) {
+    throw new InterruptedError(failed.error.signal, `evidence collected${flags.retain ? '' : ', torn down'}`);
   }
+  // Past the preflight, images may have been pushed: a bad value found now is a failed run (1),
+  // not "nothing was changed" (2).
+  if (failed) throw failed.error instanceof UsageError && failed.step !== 'preflight' ? new Error(describeError(failed.error)) : failed.error;
   return result.finallyFailed.length ? 1 : 0;
 });

@@ -6,16 +6,16 @@
  * same credentials, whether every image exists.
  *   npx tsx scripts/secrets.mts [--config FILE] [--check-pull] [--dry-run] [--verbose]
  */
-import { bootstrapContext, checkPullStep, clusterStep, namespaceStep, preflightStep, secretsStep } from '../lib/bootstrap/steps.ts';
+import { applyStep, bootstrapContext, checkPullStep, clusterStep, preflightStep } from '../lib/bootstrap/steps.ts';
 import { loadConfig } from '../lib/config/load.ts';
 import { UsageError } from '../lib/core/errors.ts';
 import { COMMON_FLAGS, parseCommand } from '../lib/core/flags.ts';
 import { runMain } from '../lib/core/main.ts';
-import { buildPlan, type PlanInputs } from '../lib/render/plan.ts';
+import { buildPlan, planInputs } from '../lib/render/plan.ts';
 import { missingEnv } from '../lib/tools/preflight.ts';
 import { toYaml } from '../lib/render/manifests.ts';
 import { redactSecretObjects } from '../lib/render/secrets.ts';
-import { createSession, TEMPLATES_DIR } from '../lib/core/session.ts';
+import { createSession } from '../lib/core/session.ts';
 import { runSteps, type Step } from '../lib/core/steps.ts';
 import type { BootstrapContext } from '../lib/bootstrap/steps.ts';
 
@@ -30,21 +30,21 @@ await runMain(async (main) => {
   if (!flags) return 0;
   const config = loadConfig(flags.config);
   const session = createSession(main, flags.verbose);
-  const planInputs: PlanInputs = { config, configFile: flags.config, templatesDir: TEMPLATES_DIR, env: main.env, redactor: main.redactor, onGithubActions: session.onGithubActions, announce: (line) => main.stderr.write(`${line}\n`) };
+  const inputs = planInputs(session, config, flags.config);
 
   if (flags['dry-run']) {
     const missing = missingEnv(config, main.env);
     if (missing.length) throw new UsageError('dry run: some secret values are missing', missing);
-    const plan = buildPlan(planInputs);
+    const plan = buildPlan(inputs);
     main.stdout.write(main.redactor.mask(toYaml(redactSecretObjects(plan.secrets))));
     session.output.line(`dry run: ${plan.secrets.length} Secrets for namespace ${config.namespace}; nothing was contacted or changed`);
     return 0;
   }
 
-  const context = bootstrapContext(config, session, planInputs);
+  const context = bootstrapContext(config, session, inputs);
   const steps: Step<BootstrapContext>[] = flags['check-pull']
     ? [preflightStep, checkPullStep]
-    : [preflightStep, clusterStep, namespaceStep, secretsStep];
+    : [preflightStep, clusterStep, applyStep((plan) => plan.secrets)];
   await runSteps(steps, context, session.output);
   return 0;
 });

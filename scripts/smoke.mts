@@ -10,11 +10,13 @@ import { bootstrapContext } from '../lib/bootstrap/steps.ts';
 import { loadConfig } from '../lib/config/load.ts';
 import { UsageError } from '../lib/core/errors.ts';
 import { COMMON_FLAGS, parseCommand } from '../lib/core/flags.ts';
-import { duration, parseDuration } from '../lib/config/formats.ts';
+import { durationWithin, parseDuration } from '../lib/config/formats.ts';
 import { DEFAULT_LOCK_FILE, pinnedImages, readLock } from '../lib/images/lock.ts';
 import { runMain } from '../lib/core/main.ts';
-import { ChildSet, stopChildrenOnSignals } from '../lib/tools/port-forward.ts';
-import { createSession, TEMPLATES_DIR } from '../lib/core/session.ts';
+import { createSession } from '../lib/core/session.ts';
+import { runStamp } from '../lib/core/steps.ts';
+import { planInputs } from '../lib/render/plan.ts';
+import { artifactsDirProblem } from '../lib/smoke/bundle.ts';
 import { runSmoke, smokeFailure } from '../lib/smoke/run.ts';
 import type { MethodChoice } from '../lib/smoke/checks.ts';
 
@@ -27,40 +29,35 @@ const FLAGS = {
   'check-timeout': { type: 'string', placeholder: 'DURATION', description: 'deadline of each health check, retries included', default: '15s' },
 } as const;
 const METHODS = ['auto', 'port-forward', 'api-proxy'];
-let interrupted = false;
 
 await runMain(async (main) => {
   const flags = parseCommand(main.argv, FLAGS, { usage: 'npx tsx scripts/smoke.mts [options]', summary: 'Check that the deployed Demon stack is healthy, and collect diagnostics when it is not.' }, main.stdout);
   if (!flags) return 0;
   if (!METHODS.includes(flags.method)) throw new UsageError(`--method must be one of ${METHODS.join(', ')}, not "${flags.method}"`);
-  if (!duration.safeParse(flags['check-timeout']).success) throw new UsageError(`--check-timeout must be a duration such as "15s" or "1m", not "${flags['check-timeout']}"`);
+  if (!durationWithin('1s', '10m').safeParse(flags['check-timeout']).success) {
+    throw new UsageError(`--check-timeout must be a duration from 1s to 10m, such as "15s" or "1m", not "${flags['check-timeout']}"`);
+  }
+  const artifactsProblem = flags.artifacts && artifactsDirProblem(flags.artifacts, 'smoke.json');
+  if (artifactsProblem) throw new UsageError(`--artifacts: ${artifactsProblem}`);
   const startedAt = new Date();
   const config = loadConfig(flags.config);
   const session = createSession(main, flags.verbose);
   const lockFile = flags['no-lock'] ? undefined : flags.lock;
   const images = pinnedImages(config, lockFile ? readLock(lockFile) : undefined, lockFile ?? '');
-  const context = bootstrapContext(config, session, { config, configFile: flags.config, templatesDir: TEMPLATES_DIR, env: main.env, redactor: main.redactor, onGithubActions: session.onGithubActions, images });
+  const context = bootstrapContext(config, session, planInputs(session, config, flags.config, images));
 
-  const children = new ChildSet();
-  const controller = new AbortController();
-  const dispose = stopChildrenOnSignals(children, (signal) => {
-    interrupted = true;
-    controller.abort(new Error(`interrupted by ${signal}: every port-forward was stopped`));
+  const outcome = await runSmoke({
+    context,
+    output: session.output,
+    lockFile,
+    dir: flags.artifacts,
+    bundleAlways: Boolean(flags.artifacts),
+    failureDir: `artifacts/smoke-${runStamp(startedAt)}`,
+    method: flags.method as MethodChoice,
+    checkTimeoutMs: parseDuration(flags['check-timeout']),
+    startedAt,
   });
-  try {
-    const outcome = await runSmoke({
-      context, output: session.output, lockFile, dir: flags.artifacts, bundleAlways: Boolean(flags.artifacts),
-      failureDir: `artifacts/smoke-${startedAt.toISOString().replace(/[:.]/g, '-')}`,
-      method: flags.method as MethodChoice, checkTimeoutMs: parseDuration(flags['check-timeout']), signal: controller.signal, children, startedAt,
-    });
-    if (outcome.report.status !== 'passed') throw smokeFailure(outcome);
-    session.output.line(`${outcome.headline} in ${((Date.now() - startedAt.getTime()) / 1000).toFixed(1)}s${outcome.dir ? `; reports in ${outcome.dir}` : ''}`);
-    return 0;
-  } finally {
-    dispose();
-    children.killAll();
-  }
+  if (outcome.report.status !== 'passed') throw smokeFailure(outcome);
+  session.output.line(`${outcome.headline} in ${((Date.now() - startedAt.getTime()) / 1000).toFixed(1)}s${outcome.dir ? `; reports in ${outcome.dir}` : ''}`);
+  return 0;
 });
-// After Ctrl-C a pending poll or kubectl call must not keep the process alive; runMain has
-// already printed the reason and set the exit code.
-if (interrupted) process.exit();

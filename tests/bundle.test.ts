@@ -44,7 +44,7 @@ bundle.before(async () => {
   await writeBundle({
     dir, kubectl: new Kubectl(runner, { context: 'demon-e2e' }), namespace: 'smoke-dev-b', redactor,
     workloads: [{ kind: 'Deployment', name: 'runtime' }],
-    manifestsYaml: redactedPlanYaml(plan, redactor), lockText: '{"version": 1, "images": {}}\n',
+    manifestsYaml: redactedPlanYaml(plan), lockText: '{"version": 1, "images": {}}\n',
     summary: '### smoke FAILED: 1 of 5 checks failed\n',
   });
   files = filesUnder(dir);

@@ -1,15 +1,15 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CommandError, commandLine, run, ZxRunner } from '../lib/core/exec.ts';
-import { UsageError } from '../lib/core/errors.ts';
+import { CommandError, commandLine, run, ProcessRunner } from '../lib/core/exec.ts';
+import { InterruptedError, UsageError } from '../lib/core/errors.ts';
 import { COMMON_FLAGS, helpText, parseFlags } from '../lib/core/flags.ts';
 import { exitCodeFor, formatError } from '../lib/core/main.ts';
 import { createOutput, memoryOutput } from '../lib/core/output.ts';
-import { MASK, Redactor } from '../lib/core/redact.ts';
+import { escapeWorkflowData, MASK, maskedSnippet, Redactor } from '../lib/core/redact.ts';
 import { REPO_ROOT } from '../lib/core/session.ts';
 import { runSteps } from '../lib/core/steps.ts';
 import { ToolClock } from '../lib/core/tool-clock.ts';
@@ -23,9 +23,39 @@ redact('masks a secret and its base64 form, longest first', () => {
   const b64 = Buffer.from(SENTINEL).toString('base64');
   assert.is(redactor.mask(`a ${SENTINEL} b ${b64} c`), `a ${MASK} b ${MASK} c`);
 });
-redact('announces ::add-mask:: lines only under GitHub Actions', () => {
-  assert.equal(new Redactor().add(SENTINEL, false), []);
-  assert.equal(new Redactor().add(SENTINEL, true), [`::add-mask::${SENTINEL}`, `::add-mask::${Buffer.from(SENTINEL).toString('base64')}`]);
+redact('masks the JSON- and XML-escaped forms a report or an app log would write', () => {
+  const value = 'Q"uo\'te\\Back&<x>-Sentinel';
+  const redactor = new Redactor();
+  redactor.add(value);
+  const json = JSON.stringify({ error: `rejected ${value}` });
+  const xml = `<failure message="rejected ${value.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&apos;')}"/>`;
+  const twice = JSON.stringify(JSON.stringify({ token: value }));
+  for (const text of [json, xml, twice]) assert.not.match(redactor.mask(text), 'Sentinel', text);
+});
+redact('each line of a multi-line secret is masked on its own (a PEM key printed in part)', () => {
+  const redactor = new Redactor();
+  redactor.add('Line1-Sentinel-aaa\nLine2-Sentinel-bbb');
+  assert.is(redactor.mask('only the second: Line2-Sentinel-bbb'), `only the second: ${MASK}`);
+});
+redact('under GitHub Actions every form is announced, one escaped line each, as it is registered', () => {
+  const lines: string[] = [];
+  const redactor = new Redactor((line) => lines.push(line));
+  redactor.add('abc%0Adef\nLine2-Sentinel');
+  assert.ok(lines.every((line) => line.startsWith('::add-mask::') && !line.includes('\n')), lines.join(' | '));
+  assert.ok(lines.includes('::add-mask::abc%250Adef%0ALine2-Sentinel'), 'the whole value, %-encoded');
+  assert.ok(lines.includes('::add-mask::Line2-Sentinel'), 'its second line alone');
+  assert.is(escapeWorkflowData('a%b\r\nc'), 'a%25b%0D%0Ac');
+  const quiet = new Redactor();
+  quiet.add(SENTINEL);
+  assert.ok(quiet.knows(SENTINEL));
+});
+redact('masks first, cuts after: a long secret is never half shown', () => {
+  const long = `LongStart-Sentinel-${'Z'.repeat(400)}-LongEnd-Sentinel`;
+  const redactor = new Redactor();
+  redactor.add(long);
+  const snippet = maskedSnippet(redactor, `auth failed for token ${long} (retry)`, 120);
+  assert.not.match(snippet, 'Sentinel');
+  assert.is(snippet, `auth failed for token ${MASK} (retry)`);
 });
 redact('ignores values too short to mask safely', () => {
   const redactor = new Redactor();
@@ -35,7 +65,7 @@ redact('ignores values too short to mask safely', () => {
 redact.run();
 
 const exec = suite('exec: the real runner (local processes only)');
-const quiet = () => new ZxRunner({ env: { PATH: process.env.PATH }, redactor: new Redactor() });
+const quiet = () => new ProcessRunner({ env: { PATH: process.env.PATH }, redactor: new Redactor() });
 exec('passes arguments as an array: no shell expansion of $, quotes or globs', async () => {
   const result = await quiet().exec(['printf', '%s|', 'a b', '$HOME', "it's", '*']);
   assert.is(result.stdout, "a b|$HOME|it's|*|");
@@ -68,7 +98,7 @@ exec('kills a command at its timeout and says so', async () => {
 exec('CommandError carries argv, exit code and output, shows a pastable line, and masks secrets', async () => {
   const redactor = new Redactor();
   redactor.add(SENTINEL);
-  const runner = new ZxRunner({ env: { PATH: process.env.PATH }, redactor });
+  const runner = new ProcessRunner({ env: { PATH: process.env.PATH }, redactor });
   const error = (await run(runner, ['sh', '-c', `echo "token ${SENTINEL} rejected" >&2; exit 4`, 'arg with space'], {}, redactor).catch((e: unknown) => e)) as CommandError;
   assert.instance(error, CommandError);
   assert.is(error.exitCode, 4);
@@ -82,50 +112,81 @@ exec('verbose output is redacted too', async () => {
   const redactor = new Redactor();
   redactor.add(SENTINEL);
   const seen: string[] = [];
-  await new ZxRunner({ env: { PATH: process.env.PATH }, redactor, onVerbose: (t) => seen.push(t) }).exec(['echo', SENTINEL]);
+  await new ProcessRunner({ env: { PATH: process.env.PATH }, redactor, onVerbose: (t) => seen.push(t) }).exec(['echo', SENTINEL]);
   assert.is(seen.length, 1);
   assert.not.match(seen[0]!, SENTINEL);
 });
 exec('stream: stdout as it comes, stderr masked, the end reported; stop() kills the tool', async () => {
   const redactor = new Redactor();
   redactor.add(SENTINEL);
-  const runner = new ZxRunner({ env: { PATH: process.env.PATH }, redactor });
+  const runner = new ProcessRunner({ env: { PATH: process.env.PATH }, redactor });
   const chunks: string[] = [];
   const done = await runner.stream(['sh', '-c', `printf 'a'; printf 'b'; echo "bad ${SENTINEL}" >&2; exit 5`], (c) => chunks.push(c)).exited;
   assert.is(chunks.join(''), 'ab');
-  assert.equal(done, { exitCode: 5, stderr: 'bad ***\n' });
+  assert.equal(done, { exitCode: 5, signal: null, stderr: 'bad ***\n' });
   const sleeper = runner.stream(['sleep', '30'], () => {});
   sleeper.stop();
   assert.is((await sleeper.exited).exitCode, null);
   const missing = await runner.stream(['no-such-tool-here'], () => {}).exited;
   assert.match(missing.stderr, /cannot run no-such-tool-here: spawn no-such-tool-here ENOENT/);
 });
-exec('a SIGTERM nobody else handles kills the streams, then ends the process as Node would', async () => {
-  // A child node process that starts a stream printing its pid, then is sent SIGTERM.
-  const dir = mkdtempSync(join(tmpdir(), 'demon-stream-'));
-  const script = join(dir, 'stream.mts');
-  writeFileSync(script, `import { ZxRunner } from ${JSON.stringify(join(REPO_ROOT, 'lib', 'core', 'exec.ts'))};\nimport { Redactor } from ${JSON.stringify(join(REPO_ROOT, 'lib', 'core', 'redact.ts'))};\nnew ZxRunner({ env: process.env, redactor: new Redactor() }).stream(['sh', '-c', 'echo $$; exec sleep 30'], (chunk) => process.stdout.write(chunk));\n`);
-  const node = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const pid = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no pid within 20 s')), 20_000);
-    node.stdout.once('data', (chunk: Buffer) => { clearTimeout(timer); resolve(Number(chunk.toString().trim())); });
-  });
-  const exit = new Promise<NodeJS.Signals | null>((resolve) => node.once('exit', (_code, signal) => resolve(signal)));
-  node.kill('SIGTERM');
-  assert.is(await exit, 'SIGTERM');
-  // SIGKILL is immediate, but the kernel may take a moment to reap: bounded retries.
-  let alive = true;
-  for (let i = 0; i < 50 && alive; i++) {
-    try {
-      process.kill(pid, 0);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    } catch {
-      alive = false;
-    }
+exec.run();
+
+const interrupt = suite('runMain: one interrupt path for every script');
+async function interrupted(signal: NodeJS.Signals): Promise<{ code: number | null; stderr: string; pids: number[]; credentialLeft: boolean }> {
+  const dir = mkdtempSync(join(tmpdir(), 'demon-interrupt-'));
+  const credential = join(dir, 'config.json');
+  const pidFile = join(dir, 'pids');
+  const node = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'tests', 'helpers', 'interruptible.mts'), credential, pidFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  node.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => node.once('exit', (code) => resolve(code)));
+  let pids: number[] = [];
+  for (let i = 0; i < 200 && pids.length < 2; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    if (existsSync(pidFile)) pids = readFileSync(pidFile, 'utf8').trim().split(' ').filter(Boolean).map(Number);
   }
-  assert.not.ok(alive, `the stream's process ${pid} outlived its parent`);
-});
-exec('the tool clock counts overlapping runs once, and an open run up to now', () => {
+  assert.is(pids.length, 2, `the script never started its tools: ${stderr}`);
+  // Signal node alone (not its group): the tools sit in groups of their own.
+  node.kill(signal);
+  // The tools sleep 60 s: a run that waited for them instead of stopping them fails here.
+  const code = await Promise.race([exited, new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 20_000))]);
+  if (code === 'hung') {
+    node.kill('SIGKILL');
+    assert.unreachable(`still running 20 s after ${signal}: the interrupt did not stop its tools`);
+  }
+  assert.ok(code !== 'hung');
+  return { code: code as number | null, stderr, pids, credentialLeft: existsSync(credential) };
+}
+async function allGoneWithin(pids: number[], ms = 5_000): Promise<number[]> {
+  const deadline = Date.now() + ms;
+  let alive = pids;
+  while (alive.length && Date.now() < deadline) {
+    alive = alive.filter((pid) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    if (alive.length) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return alive;
+}
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+  interrupt(`${signal}: every tool and what it forked is stopped, the credential removed, exit ${code}`, async () => {
+    const run = await interrupted(signal);
+    assert.is(run.code, code, run.stderr);
+    assert.match(run.stderr, new RegExp(`interrupted by ${signal}`));
+    assert.equal(await allGoneWithin(run.pids), [], 'a tool outlived the interrupt');
+    assert.is(run.credentialLeft, false, 'the temporary credential stayed on disk');
+  });
+}
+interrupt.run();
+
+const clock = suite('tool clock');
+clock('the tool clock counts overlapping runs once, and an open run up to now', () => {
   const clock = new ToolClock();
   const a = clock.start(0);
   const b = clock.start(100);
@@ -137,10 +198,10 @@ exec('the tool clock counts overlapping runs once, and an open run up to now', (
   c(1500);
   assert.equal([clock.busyMs(2000), clock.calls], [900, 3]);
 });
-exec('commandLine quotes only what needs quoting', () => {
+clock('commandLine quotes only what needs quoting', () => {
   assert.is(commandLine(['kubectl', '-n', 'demon', 'get', 'pods', '-o', 'go-template={{.x}}']), "kubectl -n demon get pods -o 'go-template={{.x}}'");
 });
-exec.run();
+clock.run();
 
 const steps = suite('steps');
 steps('prints one ✓ line per step with its outcome and duration', async () => {
@@ -191,6 +252,7 @@ flags('help lists every flag with its default', () => {
 flags('usage errors exit 2, everything else 1; problems are listed under the message', () => {
   assert.is(exitCodeFor(new UsageError('x')), 2);
   assert.is(exitCodeFor(new Error('x')), 1);
+  assert.equal([exitCodeFor(new InterruptedError('SIGINT')), exitCodeFor(new InterruptedError('SIGTERM')), exitCodeFor(new InterruptedError('SIGHUP'))], [130, 143, 129]);
   assert.is(formatError(new UsageError('config invalid', ['a: bad', 'b: worse'])), 'error: config invalid\n  - a: bad\n  - b: worse');
 });
 flags.run();

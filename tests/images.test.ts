@@ -121,7 +121,6 @@ jobs('a missing checkout names the setting to change', () => {
   assert.match(problems[0]!, /^build.source: the Demon checkout \/nonexistent\/Demon does not exist; clone it there or set build.source/);
 });
 jobs('tags: sha-<7 chars> exactly as pushed, the branch, and latest when asked', () => {
-  const job = imageJobs(config, '/x/config/demon.yaml')[0]!;
   assert.equal(tagsFor({ commit: 'abcdef0123456789', short: 'abcdef0', branch: 'main' }, false), ['sha-abcdef0', 'main']);
   assert.equal(tagsFor({ commit: 'abcdef0123456789', short: 'abcdef0' }, true), ['sha-abcdef0', 'latest']);
   assert.is(branchTag('feature/new-ui'), 'feature-new-ui');

@@ -1,62 +1,74 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseAllDocuments } from 'yaml';
-import { IDENTITY_TEMPLATE, Kubectl } from '../lib/tools/kubectl.ts';
+import { CommandError } from '../lib/core/exec.ts';
 import type { K8sObject } from '../lib/render/manifests.ts';
+import { Kubectl, objectKey, parseObjects, valueDigest } from '../lib/tools/kubectl.ts';
 import { FakeRunner, recorded } from './helpers/fake-runner.ts';
 
-// The 11 non-Secret objects of the e2e stack in namespace demon-rec; outputs recorded from the
-// e2e cluster with exactly these commands (tests/fixtures/recorded/README.md).
-const OBJECTS: K8sObject[] = [
-  ['Namespace', undefined, 'demon-rec'], ['ConfigMap', 'demon-rec', 'nats-config'], ['Service', 'demon-rec', 'nats-headless'],
-  ['Service', 'demon-rec', 'nats'], ['Service', 'demon-rec', 'runtime'], ['Service', 'demon-rec', 'engine'], ['Service', 'demon-rec', 'operate-ui'],
-  ['StatefulSet', 'demon-rec', 'nats'], ['Deployment', 'demon-rec', 'runtime'], ['Deployment', 'demon-rec', 'engine'], ['Deployment', 'demon-rec', 'operate-ui'],
-].map(([kind, namespace, name]) => ({ apiVersion: kind === 'Deployment' || kind === 'StatefulSet' ? 'apps/v1' : 'v1', kind: kind!, metadata: { name: name!, ...(namespace ? { namespace } : {}) } }));
-
 const target = { context: 'demon-e2e', kubeconfig: '/var/tmp/demon-e2e/kubeconfig' };
-const fake = (before: string, after: string) => new FakeRunner().on(['kubectl', '--kubeconfig', target.kubeconfig, '--context', 'demon-e2e', 'get'], { stdout: recorded(before) }).on(['kubectl', '--kubeconfig', target.kubeconfig, '--context', 'demon-e2e', 'apply'], { stdout: recorded(after) });
+const base = ['kubectl', '--kubeconfig', '/var/tmp/demon-e2e/kubeconfig', '--context', 'demon-e2e'];
+const OBJECTS: K8sObject[] = [
+  { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'demon-secrets', namespace: 'rec' }, data: { APP_TOKEN: 'cmVjb3JkZWQ=' } },
+  { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'engine', namespace: 'rec' } },
+];
 
-const apply = suite('kubectl: server-side apply, created / configured / unchanged');
-apply('exact argv: explicit kubeconfig and context, server-side, our field manager, manifests on stdin', async () => {
-  const runner = fake('kubectl-get-absent.stdout', 'kubectl-apply-created.stdout');
+const calls = suite('kubectl: the exact commands');
+calls('apply: explicit kubeconfig and context, server-side, our field manager, no forcing, manifests on stdin', async () => {
+  const runner = new FakeRunner().on(base, { stdout: recorded('converge-apply-unchanged.stdout') });
   await new Kubectl(runner, target).apply(OBJECTS);
-  const base = ['kubectl', '--kubeconfig', '/var/tmp/demon-e2e/kubeconfig', '--context', 'demon-e2e'];
-  assert.equal(runner.argvs(), [
-    [...base, 'get', '-f', '-', '--ignore-not-found', '-o', `go-template=${IDENTITY_TEMPLATE}`],
-    [...base, 'apply', '--server-side', '--field-manager=demon-bootstrap', '--force-conflicts', '-f', '-', '-o', `go-template=${IDENTITY_TEMPLATE}`],
-  ]);
-  const stdin = runner.calls[1]!.options!.input!;
-  assert.equal(parseAllDocuments(stdin).map((d) => (d.toJS() as K8sObject).metadata.name), OBJECTS.map((o) => o.metadata.name));
+  assert.equal(runner.argvs(), [[...base, 'apply', '--server-side', '--field-manager=demon-bootstrap', '-f', '-', '-o', 'json', '--show-managed-fields']]);
+  assert.equal(parseAllDocuments(runner.calls[0]!.options!.input!).map((d) => (d.toJS() as K8sObject).metadata.name), ['demon-secrets', 'engine']);
+  assert.is(runner.calls[0]!.options!.sensitiveStdout, true, 'the output holds Secret data: never shown');
 });
-apply('first run: everything created', async () => {
-  const result = await new Kubectl(fake('kubectl-get-absent.stdout', 'kubectl-apply-created.stdout'), target).apply(OBJECTS);
-  assert.is(result.summary, '11 created');
+calls('apply takes conflicting fields only when told, and a dry-run stays on the server', async () => {
+  const runner = new FakeRunner().on(base, { stdout: '' });
+  await new Kubectl(runner, target).apply(OBJECTS, { force: true, dryRun: true });
+  assert.ok(runner.argvs()[0]!.includes('--force-conflicts') && runner.argvs()[0]!.includes('--dry-run=server'));
 });
-apply('second run on the same manifests: everything unchanged', async () => {
-  const result = await new Kubectl(fake('kubectl-get-present.stdout', 'kubectl-apply-unchanged.stdout'), target).apply(OBJECTS);
-  assert.is(result.summary, '11 unchanged');
+calls('getObjects: one get of the given objects, missing ones ignored, managed fields on request', async () => {
+  const runner = new FakeRunner().on(base, { stdout: recorded('converge-look-present.stdout') });
+  const live = await new Kubectl(runner, target).getObjects(OBJECTS, { managedFields: true });
+  assert.equal(runner.argvs(), [[...base, 'get', '-f', '-', '--ignore-not-found', '-o', 'json', '--show-managed-fields']]);
+  assert.ok(live.length > 5);
 });
-apply('replicas changed: exactly the four workloads are configured', async () => {
-  const result = await new Kubectl(fake('kubectl-get-present.stdout', 'kubectl-apply-configured.stdout'), target).apply(OBJECTS);
-  assert.is(result.summary, '4 configured, 7 unchanged');
-  assert.equal(result.outcomes.filter((o) => o.outcome === 'configured').map((o) => o.object), ['statefulset/nats', 'deployment/runtime', 'deployment/engine', 'deployment/operate-ui']);
+calls.run();
+
+const parse = suite('kubectl: reading its JSON');
+parse('one object or a List; a Secret keeps only digests of its values, never the values', () => {
+  const live = parseObjects(recorded('converge-look-present.stdout'), 'kubectl get');
+  const secret = live.find((o) => o.kind === 'Secret')!;
+  assert.equal(secret.data, { APP_TOKEN: valueDigest(Buffer.from('recorded-token-value').toString('base64')) });
+  assert.not.match(JSON.stringify(live), Buffer.from('recorded-token-value').toString('base64'));
+  assert.is(parseObjects(JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }), 'get').length, 1);
+  assert.equal(parseObjects('', 'get'), []);
+  assert.is(objectKey(secret), 'Secret/rec/demon-secrets');
 });
-apply('a failed apply throws with kubectl\'s message', async () => {
-  const runner = new FakeRunner().on(['kubectl'], (argv) => (argv.includes('apply') ? { exitCode: 1, stderr: 'Error from server (Forbidden): namespaces is forbidden' } : { stdout: '' }));
-  const error = await new Kubectl(runner, { context: 'c' }).apply(OBJECTS).catch((e: Error) => e);
-  assert.match((error as Error).message, /`kubectl --context c apply --server-side[^`]*` exited with code 1:\nError from server \(Forbidden\)/);
+parse('output that is not JSON names the command (a proxy answering HTML)', () => {
+  assert.throws(() => parseObjects('<html><body>gateway</body></html>', 'kubectl get'), /kubectl get printed something that is not JSON/);
 });
-apply.run();
+parse.run();
 
 const reach = suite('kubectl: reachability');
-reach('an unreachable cluster names the context and kubectl\'s reason', async () => {
+reach('an unreachable cluster names the context and kubectl\'s reason, whichever call meets it', async () => {
   const runner = new FakeRunner().on(['kubectl'], { exitCode: 1, stderr: recorded('kubectl-unreachable.stderr') });
-  const error = await new Kubectl(runner, { context: 'prod-eks' }).checkReachable().catch((e: Error) => e);
+  const k = new Kubectl(runner, { context: 'prod-eks' });
+  const error = await k.checkReachable().catch((e: Error) => e);
   assert.match((error as Error).message, /^cannot reach the cluster of context "prod-eks": The connection to the server 127.0.0.1:1 was refused/);
   assert.equal(runner.argvs()[0], ['kubectl', '--context', 'prod-eks', 'get', '--raw', '/version', '--request-timeout=10s']);
+  const viaApply = await k.apply(OBJECTS).catch((e: Error) => e);
+  assert.match((viaApply as Error).message, /^cannot reach the cluster of context "prod-eks"/);
 });
 reach('a reachable cluster reports its version', async () => {
   const runner = new FakeRunner().on(['kubectl'], { stdout: recorded('kubectl-version.stdout') });
   assert.is(await new Kubectl(runner, { context: 'demon-e2e' }).checkReachable(), 'v1.32.13');
+});
+reach('any other failure is a CommandError with the pastable command and kubectl\'s words, never its stdout', async () => {
+  const runner = new FakeRunner().on(['kubectl'], { exitCode: 1, stdout: 'SECRET-DATA', stderr: 'Error from server (Forbidden): secrets is forbidden' });
+  const error = await new Kubectl(runner, { context: 'c' }).apply(OBJECTS).catch((e: Error) => e);
+  assert.instance(error, CommandError);
+  assert.match((error as Error).message, /`kubectl --context c apply --server-side[^`]*` exited with code 1:\nError from server \(Forbidden\)/);
+  assert.not.match((error as Error).message, 'SECRET-DATA');
+  assert.is((error as CommandError).stdout, '');
 });
 reach.run();

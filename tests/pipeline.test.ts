@@ -1,7 +1,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { memoryOutput } from '../lib/core/output.ts';
-import { AbortedError, DeadlineError, runPipeline, workSignal } from '../lib/core/pipeline.ts';
+import { InterruptedError } from '../lib/core/errors.ts';
+import { DeadlineError, runPipeline, workSignal } from '../lib/core/pipeline.ts';
 import { Redactor } from '../lib/core/redact.ts';
 import type { Step } from '../lib/core/steps.ts';
 
@@ -48,13 +49,13 @@ pipeline('the deadline abandons the running step and still runs the finally step
 pipeline('Ctrl-C (the abort signal) stops the run and still tears down', async () => {
   const controller = new AbortController();
   const log: string[] = [];
-  setTimeout(() => controller.abort('SIGINT'), 100);
+  setTimeout(() => controller.abort(new InterruptedError('SIGINT')), 100);
   const result = await runPipeline(
     [{ name: 'bootstrap', run: () => new Promise((resolve) => setTimeout(resolve, 10_000).unref()) }],
     [{ name: 'teardown', run: async () => { log.push('teardown'); } }],
     {}, memoryOutput(new Redactor()), { deadlineMs: 60_000, signal: controller.signal });
-  assert.instance(result.failed?.error, AbortedError);
-  assert.match((result.failed!.error as Error).message, /interrupted \(SIGINT\)/);
+  assert.instance(result.failed?.error, InterruptedError);
+  assert.match((result.failed!.error as Error).message, /interrupted by SIGINT/);
   assert.equal(log, ['teardown']);
 });
 pipeline('the work signal aborts on Ctrl-C and at the deadline, so an abandoned step stops its own work', async () => {
@@ -71,6 +72,8 @@ pipeline('the work signal aborts on Ctrl-C and at the deadline, so an abandoned 
   });
   assert.instance(late.signal.reason, DeadlineError);
   late.dispose();
+  // A deadline beyond what a timer can hold is refused, never armed (it would fire at once).
+  assert.throws(() => workSignal(undefined, 600 * 3_600_000), /at most/);
   const disposed = workSignal(undefined, 10);
   disposed.dispose();
   await new Promise((resolve) => setTimeout(resolve, 30));

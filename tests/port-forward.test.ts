@@ -1,12 +1,14 @@
 import { spawn } from 'node:child_process';
-import { EventEmitter } from 'node:events';
 import { createServer } from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { httpGet } from '../lib/smoke/health.ts';
-import { ChildSet, ForwardError, parseForwardingPort, PortForward, stopChildrenOnSignals } from '../lib/tools/port-forward.ts';
+import { Children } from '../lib/core/children.ts';
+import { ProcessRunner } from '../lib/core/exec.ts';
+import { Redactor } from '../lib/core/redact.ts';
+import { ForwardError, parseForwardingPort, PortForward, type ForwardOptions } from '../lib/tools/port-forward.ts';
 import { REPO_ROOT } from '../lib/core/session.ts';
 import { allGone, fakeKubectl, running } from './helpers/fake-kubectl.ts';
 import { recorded } from './helpers/fake-runner.ts';
@@ -29,8 +31,11 @@ await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 const target = (server.address() as { port: number }).port;
 const fake = fakeKubectl(target);
 const ARGV = ['kubectl', '--context', 'demon-e2e', 'port-forward', '-n', 'demon', 'svc/runtime', ':8080', '--address', '127.0.0.1'];
-const forwardWith = (children: ChildSet, mode: Parameters<typeof fake.env>[0], extra: Record<string, string> = {}, readyTimeoutMs = 5_000) =>
-  new PortForward('svc/runtime:8080', { argv: ARGV, env: fake.env(mode, extra), children, readyTimeoutMs });
+/** A forward through the real runner's streams, with the fake kubectl first on PATH. */
+const forwardWith = (children: Children, mode: Parameters<typeof fake.env>[0], extra: Record<string, string> = {}, readyTimeoutMs = 5_000, more: Partial<ForwardOptions> = {}) => {
+  const runner = new ProcessRunner({ env: fake.env(mode, extra), redactor: new Redactor(), children });
+  return new PortForward('svc/runtime:8080', { start: (onStdout) => runner.stream(ARGV, onStdout), readyTimeoutMs, ...more });
+};
 
 const life = suite('port-forward: start, restart, stop');
 life.after(async () => {
@@ -38,7 +43,7 @@ life.after(async () => {
   assert.ok(await allGone(fake.pids()), 'a fake kubectl was left running');
 });
 life('starts kubectl, waits for its line, and the port really forwards', async () => {
-  const children = new ChildSet();
+  const children = new Children();
   const forward = forwardWith(children, 'forward');
   try {
     const { port, generation } = await forward.ensure();
@@ -52,7 +57,7 @@ life('starts kubectl, waits for its line, and the port really forwards', async (
   assert.is(children.size, 0);
 });
 life('concurrent users share one start', async () => {
-  const children = new ChildSet();
+  const children = new Children();
   const forward = forwardWith(children, 'forward');
   try {
     const all = await Promise.all([forward.ensure(), forward.ensure(), forward.ensure()]);
@@ -63,7 +68,7 @@ life('concurrent users share one start', async () => {
   }
 });
 life('a forward that dies is restarted on the next use', async () => {
-  const children = new ChildSet();
+  const children = new Children();
   const forward = forwardWith(children, 'forward');
   try {
     await forward.ensure();
@@ -79,7 +84,7 @@ life('a forward that dies is restarted on the next use', async () => {
   }
 });
 life('kubectl losing the pod (recorded "lost connection") is restarted as well', async () => {
-  const children = new ChildSet();
+  const children = new Children();
   const forward = forwardWith(children, 'forward-then-exit', { FAKE_KUBECTL_LIFETIME_MS: '200' });
   try {
     const first = await forward.ensure();
@@ -91,7 +96,7 @@ life('kubectl losing the pod (recorded "lost connection") is restarted as well',
   }
 });
 life('invalidate() restarts only the forward the failure went through', async () => {
-  const children = new ChildSet();
+  const children = new Children();
   const forward = forwardWith(children, 'forward');
   try {
     const first = await forward.ensure();
@@ -105,14 +110,14 @@ life('invalidate() restarts only the forward the failure went through', async ()
   }
 });
 life('kubectl exiting before forwarding fails with its own words', async () => {
-  const children = new ChildSet();
+  const children = new Children();
   const forward = forwardWith(children, 'fail', { FAKE_KUBECTL_STDERR: recorded('port-forward-no-service.stderr') });
   const error = await forward.ensure().catch((e: unknown) => e);
   assert.instance(error, ForwardError);
   assert.match((error as Error).message, /svc\/runtime:8080: kubectl exited \(code 1\) before forwarding: Error from server \(NotFound\): services "nosuch" not found/);
 });
 life('no "Forwarding from" line in time: fails, bounded, and kills kubectl', async () => {
-  const children = new ChildSet();
+  const children = new Children();
   const forward = forwardWith(children, 'silent', {}, 400);
   const started = performance.now();
   const error = await forward.ensure().catch((e: unknown) => e);
@@ -121,8 +126,8 @@ life('no "Forwarding from" line in time: fails, bounded, and kills kubectl', asy
   assert.ok(await allGone(fake.pids()));
 });
 life('restarts are bounded', async () => {
-  const children = new ChildSet();
-  const forward = new PortForward('svc/runtime:8080', { argv: ARGV, env: fake.env('forward'), children, maxStarts: 2 });
+  const children = new Children();
+  const forward = forwardWith(children, 'forward', {}, 5_000, { maxStarts: 2 });
   try {
     for (let i = 0; i < 2; i++) forward.invalidate((await forward.ensure()).generation);
     const error = await forward.ensure().catch((e: unknown) => e);
@@ -131,49 +136,44 @@ life('restarts are bounded', async () => {
     await forward.stop();
   }
 });
-life('killAll() stops every child at once and refuses new starts', async () => {
-  const children = new ChildSet();
-  const forwards = [forwardWith(children, 'forward'), forwardWith(children, 'forward')];
+life('the run\'s Children stop every forward at once, and after an interrupt none starts again', async () => {
+  const children = new Children();
+  const interrupt = new AbortController();
+  const forwards = [forwardWith(children, 'forward', {}, 5_000, { signal: interrupt.signal }), forwardWith(children, 'forward', {}, 5_000, { signal: interrupt.signal })];
   await Promise.all(forwards.map((f) => f.ensure()));
-  const pids = children.pids();
-  assert.is(pids.length, 2);
+  const pids = forwards.map((f) => f.pid!);
+  assert.is(children.size, 2);
+  interrupt.abort();
   assert.is(children.killAll(), 2);
   assert.ok(await allGone(pids));
   const error = await forwards[0]!.ensure().catch((e: unknown) => e);
   assert.match((error as Error).message, /stopped/);
 });
-life('SIGINT and SIGTERM handlers kill the children, then report the signal', async () => {
-  const children = new ChildSet();
-  const forward = forwardWith(children, 'forward');
-  await forward.ensure();
-  const pid = forward.pid!;
-  const proc = new EventEmitter() as unknown as NodeJS.Process;
-  const seen: string[] = [];
-  const dispose = stopChildrenOnSignals(children, (signal) => seen.push(signal), proc);
-  proc.emit('SIGINT', 'SIGINT');
-  assert.equal(seen, ['SIGINT']);
-  assert.ok(await allGone([pid]));
-  dispose();
-  assert.is(proc.listenerCount('SIGINT') + proc.listenerCount('SIGTERM') + proc.listenerCount('exit'), 0);
-});
-life('a process interrupted with SIGINT leaves no kubectl behind', async () => {
-  // A real node process using the library the way scripts/smoke.mts does.
+life('a script interrupted with SIGINT leaves no kubectl behind (the one interrupt path, in runMain)', async () => {
+  // A real node process using the libraries the way scripts/smoke.mts does.
   const script = join(fake.dir, 'interrupted.mts');
+  const lib = (path: string) => JSON.stringify(join(REPO_ROOT, 'lib', path));
   writeFileSync(script, `
-    import { ChildSet, PortForward, stopChildrenOnSignals } from ${JSON.stringify(join(REPO_ROOT, 'lib', 'tools', 'port-forward.ts'))};
-    const children = new ChildSet();
-    stopChildrenOnSignals(children, () => process.exit(130));
-    const forwards = [1, 2, 3].map((i) => new PortForward('svc/x' + i, { argv: ${JSON.stringify(ARGV)}, env: process.env, children }));
-    await Promise.all(forwards.map((f) => f.ensure()));
-    process.stdout.write('ready ' + children.pids().join(' ') + '\\n');
-    setInterval(() => {}, 1000);
+    import { runMain } from ${lib('core/main.ts')};
+    import { createSession } from ${lib('core/session.ts')};
+    import { PortForward } from ${lib('tools/port-forward.ts')};
+    await runMain(async (main) => {
+      const session = createSession(main, false);
+      const forwards = [1, 2, 3].map((i) => new PortForward('svc/x' + i, { start: (out) => session.runner.stream(${JSON.stringify(ARGV)}, out), signal: session.signal }));
+      await Promise.all(forwards.map((f) => f.ensure()));
+      process.stdout.write('ready ' + forwards.map((f) => f.pid).join(' ') + '\\n');
+      await new Promise((resolve) => session.signal.addEventListener('abort', resolve));
+    });
   `);
   const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: REPO_ROOT, env: fake.env('forward'), stdio: ['ignore', 'pipe', 'inherit'] });
   const pids = await new Promise<number[]>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the interrupted script never got ready')), 20_000);
     child.stdout.on('data', (chunk: Buffer) => {
       const match = /ready ([\d ]+)/.exec(chunk.toString());
-      if (match) { clearTimeout(timer); resolve(match[1]!.trim().split(' ').map(Number)); }
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!.trim().split(' ').map(Number));
+      }
     });
   });
   assert.is(pids.length, 3);

@@ -3,16 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { BootstrapContext } from '../lib/bootstrap/steps.ts';
+import { bootstrapContext } from '../lib/bootstrap/steps.ts';
 import { parseConfig } from '../lib/config/load.ts';
-import type { ZxRunner } from '../lib/core/exec.ts';
-import { Kubectl } from '../lib/tools/kubectl.ts';
-import { memoryOutput } from '../lib/core/output.ts';
-import { Redactor } from '../lib/core/redact.ts';
-import { TEMPLATES_DIR } from '../lib/core/session.ts';
+import { planInputs } from '../lib/render/plan.ts';
 import { runSmoke, smokeFailure } from '../lib/smoke/run.ts';
 import type { SmokeOptions } from '../lib/smoke/steps.ts';
 import { FakeRunner, recorded } from './helpers/fake-runner.ts';
+import { testSession } from './helpers/session.ts';
 
 // The whole run at the argv boundary: recorded kubectl outputs, the API-server proxy for the
 // health checks (so nothing is spawned), a lock written per test.
@@ -39,14 +36,10 @@ function lockFile(digest: string): string {
 }
 
 function options(runner: FakeRunner, extra: Partial<SmokeOptions> = {}) {
-  const redactor = new Redactor();
-  const output = memoryOutput(redactor);
   const env = { GITHUB_STEP_SUMMARY: join(mkdtempSync(join(tmpdir(), 'smoke-run-')), 'summary.md') };
-  const session = { output, runner: runner as unknown as ZxRunner, redactor, env, onGithubActions: false };
-  const context: BootstrapContext = {
-    config, session, kubectl: new Kubectl(runner, { context: 'demon-e2e' }, redactor), changed: 0,
-    planInputs: { config, configFile: 'config/demon.yaml', templatesDir: TEMPLATES_DIR, env, redactor },
-  };
+  const session = testSession(runner, { env });
+  const { output } = session;
+  const context = bootstrapContext(config, session, planInputs(session, config, 'config/demon.yaml'));
   return { output, env, o: { context, output, method: 'api-proxy' as const, checkTimeoutMs: 1_000, ...extra } };
 }
 
@@ -67,6 +60,16 @@ flow('all green: every step ✓, 12 passed results, reports where asked, no bund
   ]);
   assert.ok(existsSync(join(dir, 'smoke.json')) && !existsSync(join(dir, 'summary.md')));
   assert.match(readFileSync(env.GITHUB_STEP_SUMMARY, 'utf8'), /^### smoke PASSED/);
+});
+flow('reports that cannot be written fail the run: never PASSED over a failed step', async () => {
+  const notADir = join(mkdtempSync(join(tmpdir(), 'smoke-run-file-')), 'a-file');
+  writeFileSync(notADir, 'x');
+  const { output, o } = options(cluster(), { dir: notADir });
+  const outcome = await runSmoke(o);
+  assert.ok(output.lines.some((l) => l.startsWith('✗ reports')));
+  assert.is(outcome.report.status, 'failed');
+  assert.match(outcome.headline, /^smoke FAILED/);
+  assert.match(smokeFailure(outcome).message, /reports: .*(ENOTDIR|EEXIST)/);
 });
 flow('a digest mismatch fails the run after every health check ran; reports and bundle go to the failure dir', async () => {
   const failureDir = join(mkdtempSync(join(tmpdir(), 'smoke-run-fail-')), 'artifacts');

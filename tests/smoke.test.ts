@@ -6,7 +6,8 @@ import { Kubectl } from '../lib/tools/kubectl.ts';
 import type { Lock } from '../lib/images/lock.ts';
 import type { K8sObject } from '../lib/render/manifests.ts';
 import type { Pod } from '../lib/wait/podstatus.ts';
-import { ChildSet } from '../lib/tools/port-forward.ts';
+import { Children } from '../lib/core/children.ts';
+import { ProcessRunner } from '../lib/core/exec.ts';
 import { Redactor } from '../lib/core/redact.ts';
 import { TEMPLATES_DIR } from '../lib/core/session.ts';
 import { checkDigests, judgeProxyResult, planChecks, proxyPath, runHealthChecks, type PlannedCheck } from '../lib/smoke/checks.ts';
@@ -95,9 +96,13 @@ await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 const fake = fakeKubectl((server.address() as { port: number }).port);
 const FAST = { deadlineMs: 1_500, attemptTimeoutMs: 1_000, initialDelayMs: 50, maxDelayMs: 200, maxAttempts: 20 };
 const check = (name: string, path: string, service = 'runtime', port = 8080): PlannedCheck => ({ name, workload: service, service, port, path, probes: ['liveness'] });
-const options = (runner: FakeRunner, mode: Parameters<typeof fake.env>[0], extra: object = {}) => ({
-  kubectl: new Kubectl(runner, { context: 'demon-e2e' }), namespace: 'demon', env: fake.env(mode, { FAKE_KUBECTL_STDERR: recorded('port-forward-no-service.stderr') }), children: new ChildSet(), policy: FAST, ...extra,
-});
+/** kubectl calls answered by the FakeRunner; port-forward streams run the fake kubectl for real. */
+const options = (runner: FakeRunner, mode: Parameters<typeof fake.env>[0], extra: object = {}) => {
+  const children = new Children();
+  const real = new ProcessRunner({ env: fake.env(mode, { FAKE_KUBECTL_STDERR: recorded('port-forward-no-service.stderr') }), redactor: new Redactor(), children });
+  const hybrid = Object.assign(runner, { stream: real.stream.bind(real) });
+  return { kubectl: new Kubectl(hybrid, { context: 'demon-e2e' }), namespace: 'demon', children, policy: FAST, ...extra };
+};
 
 const run = suite('smoke: running the health checks');
 run.after(async () => {

@@ -38,11 +38,12 @@ class StreamingRunner implements Runner {
   stream(argv: string[], onStdout: (chunk: string) => void): StreamHandle {
     this.argvs.push(argv);
     const resource = argv[argv.indexOf('get') + 1]!;
-    let exit!: (result: { exitCode: number | null; stderr: string }) => void;
-    const exited = new Promise<{ exitCode: number | null; stderr: string }>((resolve) => (exit = resolve));
-    const entry = { feed: onStdout, exit: (code: number, stderr: string) => exit({ exitCode: code, stderr }), stopped: false };
+    type Exit = { exitCode: number | null; signal: NodeJS.Signals | null; stderr: string };
+    let exit!: (result: Exit) => void;
+    const exited = new Promise<Exit>((resolve) => (exit = resolve));
+    const entry = { feed: onStdout, exit: (code: number, stderr: string) => exit({ exitCode: code, signal: null, stderr }), stopped: false };
     this.streams.set(resource, entry);
-    return { exited, stop: () => void (entry.stopped = true) };
+    return { pid: undefined, exited, stop: () => void (entry.stopped = true), serving: () => {} };
   }
 }
 

@@ -1,43 +1,73 @@
 /**
- * The bootstrap steps, shared by scripts/bootstrap.mts, scripts/secrets.mts and the nightly:
- * preflight -> check pulls (with registries) -> cluster -> namespace -> secrets -> manifests ->
- * wait. Each is a named step; the scripts pick the list they need.
+ * The bootstrap steps, shared by scripts/bootstrap.mts, scripts/secrets.mts, the smoke and the
+ * nightly:
+ *   preflight -> check pulls (with registries) -> cluster -> apply -> wait -> prune
+ * Each is a named step; the scripts pick the list they need (bootstrapSteps below).
  */
-import { assertPullable, checkPulls } from './check-pull.ts';
 import { parseDuration } from '../config/formats.ts';
-import { ensureKindCluster } from '../tools/kind.ts';
-import { Kubectl, type ApplyResult } from '../tools/kubectl.ts';
-import type { K8sObject } from '../render/manifests.ts';
-import { buildPlan, workloadsOf, type Plan, type PlanInputs } from '../render/plan.ts';
-import { checkDockerDaemon, checkLocal } from '../tools/preflight.ts';
 import type { Config } from '../config/schema.ts';
 import type { Session } from '../core/session.ts';
 import type { Step } from '../core/steps.ts';
-import { clusterTarget } from '../tools/target.ts';
-import { waitForWorkloads } from '../wait/wait.ts';
 import { secretConsumers } from '../render/consumers.ts';
+import { isWorkload, type K8sObject } from '../render/manifests.ts';
+import { buildPlan, workloadsOf, type Plan, type PlanInputs } from '../render/plan.ts';
+import { Kubectl, objectKey } from '../tools/kubectl.ts';
+import { preflight } from '../tools/preflight.ts';
+import { providerFor, type Provider } from '../tools/provider.ts';
+import type { Snapshot, Workload } from '../wait/podstatus.ts';
+import { assess, waitForWorkloads } from '../wait/wait.ts';
+import { assertPullable, checkPulls } from './check-pull.ts';
+import { applyObjects, ensureNamespace, look, outcomesOf, summarize, type Look, type ObjectOutcome } from './converge.ts';
+import { EMPTY_INVENTORY, inventoryObject, recordApplied, refOf, sameInventory, type Inventory } from './inventory.ts';
+import { diffPlan, diffSummary, type DiffResult } from './diff.ts';
+import { describePrune, inventoryAfterPrune, prune, prunePlan } from './prune.ts';
+
+export interface BootstrapOptions {
+  /** Ask the registries whether every image exists before deploying. */
+  checkPull: boolean;
+  /** Take fields another manager owns (server-side apply --force-conflicts). */
+  forceConflicts: boolean;
+  /** Delete what the config dropped, after the wait. */
+  prune: boolean;
+  /** Prune PersistentVolumeClaims too. */
+  pruneVolumes: boolean;
+}
+
+export const DEFAULT_OPTIONS: BootstrapOptions = { checkPull: true, forceConflicts: false, prune: true, pruneVolumes: false };
 
 export interface BootstrapContext {
   config: Config;
   session: Session;
   planInputs: PlanInputs;
+  provider: Provider;
   kubectl: Kubectl;
+  options: BootstrapOptions;
   plan?: Plan;
+  /** What the apply step saw before applying. */
+  look?: Look;
+  outcomes: ObjectOutcome[];
+  /** The inventory as last written this run. */
+  inventory?: Inventory;
+  /** What --diff found. */
+  diff?: DiffResult;
   /** Objects created or changed so far this run. */
   changed: number;
-  /** Set by a caller that can be interrupted (the nightly): the wait stops when it aborts. */
+  /** Set by a caller with its own interrupt (the nightly's deadline); else the session's. */
   signal?: AbortSignal;
 }
 
-export function bootstrapContext(config: Config, session: Session, planInputs: PlanInputs): BootstrapContext {
-  return { config, session, planInputs, kubectl: new Kubectl(session.runner, clusterTarget(config), session.redactor), changed: 0 };
-}
-
-async function applyPart(context: BootstrapContext, objects: K8sObject[]): Promise<ApplyResult> {
-  const result = await context.kubectl.apply(objects);
-  context.changed += result.outcomes.filter((o) => o.outcome !== 'unchanged').length;
-  for (const { object, outcome } of result.outcomes) context.session.output.verbose(`${object} ${outcome}`);
-  return result;
+export function bootstrapContext(config: Config, session: Session, planInputs: PlanInputs, options: Partial<BootstrapOptions> = {}): BootstrapContext {
+  const provider = providerFor(config, session.runner, session.redactor);
+  return {
+    config,
+    session,
+    planInputs,
+    provider,
+    kubectl: new Kubectl(session.runner, provider.target, session.redactor),
+    options: { ...DEFAULT_OPTIONS, ...options },
+    outcomes: [],
+    changed: 0,
+  };
 }
 
 /** How to reach each Service from a laptop: the port-forward lines printed at the end. */
@@ -46,15 +76,16 @@ export function accessHints(plan: Plan, context: string, namespace: string): str
     .filter((o) => o.kind === 'Service' && !(o.spec as { clusterIP?: string }).clusterIP)
     .map((o) => {
       const port = (o.spec as { ports: { port: number }[] }).ports[0]!.port;
-      return `  ${o.metadata.name.padEnd(12)} kubectl --context ${context} -n ${namespace} port-forward svc/${o.metadata.name} ${port}:${port}`;
+      // Ports below 1024 need root on the laptop: offer the same number above it.
+      const local = port < 1024 ? port + 8000 : port;
+      return `  ${o.metadata.name.padEnd(12)} kubectl --context ${context} -n ${namespace} port-forward svc/${o.metadata.name} ${local}:${port}`;
     });
 }
 
 export const preflightStep: Step<BootstrapContext> = {
   name: 'preflight',
   async run(c) {
-    checkLocal(c.config, c.session.env);
-    const found = c.config.cluster.provider === 'kind' ? [await checkDockerDaemon(c.session.runner)] : [];
+    const found = await preflight({ provider: c.provider, config: c.config, env: c.session.env, runner: c.session.runner });
     c.plan = buildPlan(c.planInputs);
     for (const warning of c.plan.warnings) c.session.output.line(`warning: ${warning}`);
     return [...found, `${c.plan.secrets.length + c.plan.namespace.length + c.plan.manifests.length} objects planned`].join(', ');
@@ -71,64 +102,139 @@ export const checkPullStep: Step<BootstrapContext> = {
 export const clusterStep: Step<BootstrapContext> = {
   name: 'cluster',
   async run(c) {
-    const outcome = c.config.cluster.provider === 'kind' ? await ensureKindCluster(c.session.runner, c.config, c.session.redactor) : 'existing';
-    const version = await c.kubectl.checkReachable();
-    return `${outcome} context ${c.kubectl.target.context} (${version})`;
+    const outcome = await c.provider.ensure();
+    return outcome === 'existing' ? c.provider.describe() : `${outcome} ${c.provider.describe()} (context ${c.provider.target.context})`;
   },
 };
 
-export const namespaceStep: Step<BootstrapContext> = {
-  name: 'namespace',
-  async run(c) {
-    return (await applyPart(c, c.plan!.namespace)).summary;
-  },
-};
+async function writeInventory(c: BootstrapContext, next: Inventory): Promise<void> {
+  if (sameInventory(c.inventory, next)) return;
+  await c.kubectl.apply([inventoryObject(c.config.namespace, next)], { force: true });
+  c.inventory = next;
+}
 
 /**
- * Applies the Secrets; when one changed, restarts the workloads already running that use it,
- * so pods never keep a stale credential (a new workload starts with the new value anyway).
+ * After a Secret changed: restarts the workloads that were already running with it, so no pod
+ * keeps a stale credential (a workload created this run starts with the new value anyway).
  */
-export const secretsStep: Step<BootstrapContext> = {
-  name: 'secrets',
-  async run(c) {
-    const { secrets, manifests } = c.plan!;
-    if (secrets.length === 0) return 'none configured';
-    const result = await applyPart(c, secrets);
-    const changed = result.outcomes.filter((o) => o.outcome === 'configured').map((o) => o.object.replace(/^secret\//, ''));
-    if (changed.length === 0) return result.summary;
-    const byName = secretConsumers(manifests);
-    const consumers = new Set(changed.flatMap((name) => byName.get(name) ?? []).map((w) => `${w.kind.toLowerCase()}/${w.name}`));
-    const existing = new Set((await c.kubectl.run(['get', 'deployments,statefulsets', '-n', c.config.namespace, '-o', 'name'])).stdout.split('\n').map((line) => line.replace('.apps/', '/')).filter(Boolean));
-    const restart = [...consumers].filter((workload) => existing.has(workload));
-    if (restart.length) await c.kubectl.run(['rollout', 'restart', ...restart, '-n', c.config.namespace]);
-    return `${result.summary}${restart.length ? `; restarted ${restart.join(', ')}` : ''}`;
-  },
-};
+async function restartConsumers(c: BootstrapContext, outcomes: ObjectOutcome[]): Promise<string[]> {
+  const changed = outcomes.filter((o) => o.object.kind === 'Secret' && o.outcome === 'configured').map((o) => o.object.metadata.name);
+  if (changed.length === 0) return [];
+  const byName = secretConsumers(c.plan!.manifests);
+  const existed = (kind: string, name: string) => c.look!.live.has(objectKey({ kind, metadata: { name, namespace: c.config.namespace } }));
+  const restart = [...new Set(changed.flatMap((name) => byName.get(name) ?? []).filter((w) => existed(w.kind, w.name)).map((w) => `${w.kind.toLowerCase()}/${w.name}`))];
+  if (restart.length) await c.kubectl.run(['rollout', 'restart', ...restart, '-n', c.config.namespace]);
+  return restart;
+}
 
-export const manifestsStep: Step<BootstrapContext> = {
-  name: 'manifests',
-  async run(c) {
-    return (await applyPart(c, c.plan!.manifests)).summary;
-  },
-};
+/**
+ * One look, the namespace when missing, one server-side apply of `select(plan)`, the
+ * inventory when it grew, and restarts for changed Secrets. The inventory is written even when
+ * the apply fails part-way, so nothing it created goes unrecorded.
+ */
+export function applyStep(select: (plan: Plan) => K8sObject[]): Step<BootstrapContext> {
+  return {
+    name: 'apply',
+    async run(c) {
+      const { namespace } = c.config;
+      const objects = select(c.plan!);
+      // The look takes in the whole plan even when only part is applied (secrets.mts): the
+      // restart below must know which consumers already run.
+      const seen = await look(c.kubectl, c.plan!.namespace[0]!, [...c.plan!.secrets, ...c.plan!.manifests]);
+      c.look = seen;
+      c.inventory = seen.inventory;
+      const ns = await ensureNamespace(c.kubectl, c.plan!.namespace[0]!, seen.namespace);
+      let applied;
+      try {
+        applied = await applyObjects(c.kubectl, objects, { force: c.options.forceConflicts });
+      } catch (error) {
+        // Record whatever the failed apply did create, so prune and teardown know of it.
+        const now = await c.kubectl.getObjects(objects).catch(() => []);
+        const made = now.filter((o) => !seen.live.has(objectKey({ ...o, metadata: { ...o.metadata, namespace } }))).map(refOf);
+        if (made.length) await writeInventory(c, recordApplied(seen.inventory ?? EMPTY_INVENTORY, made, [])).catch(() => {});
+        throw error;
+      }
+      const outcomes = outcomesOf(objects, seen.live, applied, namespace);
+      c.outcomes.push(...outcomes);
+      c.changed += outcomes.filter((o) => o.outcome !== 'unchanged').length + (seen.namespace === 'missing' ? 1 : 0);
+      for (const { object, outcome } of outcomes) c.session.output.verbose(`${object.kind} ${object.metadata.name} ${outcome}`);
+      const created = outcomes.filter((o) => o.outcome === 'created').map((o) => refOf(o.object));
+      await writeInventory(c, recordApplied(seen.inventory ?? EMPTY_INVENTORY, created, objects.map(refOf)));
+      const restarted = await restartConsumers(c, outcomes);
+      const nsPart = seen.namespace === 'ours' ? '' : `${ns}; `;
+      return `${nsPart}${summarize(outcomes)}${restarted.length ? `; restarted ${restarted.join(', ')}` : ''}`;
+    },
+  };
+}
+
+export const applyAllStep = applyStep((plan) => [...plan.secrets, ...plan.manifests]);
+
+/** Nothing changed and the look already saw every workload ready: no need to look again. */
+function readyAtLook(c: BootstrapContext): boolean {
+  if (!c.look || c.changed > 0) return false;
+  const workloads = [...c.look.live.values()].filter((o) => isWorkload(o)) as unknown as Workload[];
+  const snapshot: Snapshot = { workloads, pods: [] };
+  return assess(snapshot, workloadsOf(c.plan!.manifests)).pending.length === 0;
+}
 
 export const waitStep: Step<BootstrapContext> = {
   name: 'wait for workloads',
-  run(c) {
+  async run(c) {
+    const expected = workloadsOf(c.plan!.manifests);
+    if (readyAtLook(c)) return `${expected.length} workloads ready`;
     const { wait } = c.config;
-    return waitForWorkloads(c.kubectl, c.config.namespace, workloadsOf(c.plan!.manifests), {
+    const signal = c.signal ?? c.session.signal;
+    return waitForWorkloads(c.kubectl, c.config.namespace, expected, {
       timeoutMs: parseDuration(wait.timeout),
       pullGraceMs: parseDuration(wait.pullGrace),
       readinessGraceMs: parseDuration(wait.readinessGrace),
       onProgress: (text) => c.session.output.verbose(text),
-      ...(c.signal ? { signal: c.signal } : {}),
+      signal,
     });
   },
 };
 
-export function bootstrapSteps(config: Config, options: { checkPull: boolean } = { checkPull: true }): Step<BootstrapContext>[] {
+/** Runs only after the wait succeeded, so a failed rollout never removes the old version. */
+export const pruneStep: Step<BootstrapContext> = {
+  name: 'prune',
+  async run(c) {
+    const planned = [...c.plan!.secrets, ...c.plan!.manifests].map(refOf);
+    const inventory = c.inventory ?? EMPTY_INVENTORY;
+    const result = await prune(c.kubectl, c.config.namespace, prunePlan(inventory, planned, c.options.pruneVolumes));
+    await writeInventory(c, inventoryAfterPrune(inventory, planned, result));
+    c.changed += result.deleted.length;
+    return describePrune(result);
+  },
+};
+
+/** --diff: one look and one server-side dry-run; nothing is changed. */
+export const diffStep: Step<BootstrapContext> = {
+  name: 'diff',
+  async run(c) {
+    const objects = [...c.plan!.secrets, ...c.plan!.manifests];
+    c.look = await look(c.kubectl, c.plan!.namespace[0]!, objects);
+    c.diff = await diffPlan(c.kubectl, objects, c.look, { force: c.options.forceConflicts, pruneVolumes: c.options.pruneVolumes });
+    return diffSummary(c.diff).text;
+  },
+};
+
+/** --diff contacts the cluster, but the kind provider must not create one to compare against. */
+export const clusterExistsStep: Step<BootstrapContext> = {
+  name: 'cluster',
+  async run(c) {
+    if (!(await c.provider.exists())) throw new Error(`${c.provider.describe()} does not exist yet: a real run would create it and everything in it`);
+    return c.provider.describe();
+  },
+};
+
+export function diffSteps(): Step<BootstrapContext>[] {
+  return [preflightStep, clusterExistsStep, diffStep];
+}
+
+export function bootstrapSteps(config: Config, options: BootstrapOptions = DEFAULT_OPTIONS): Step<BootstrapContext>[] {
   const steps = [preflightStep];
   if (options.checkPull && config.registries.length > 0) steps.push(checkPullStep);
-  steps.push(clusterStep, namespaceStep, secretsStep, manifestsStep, waitStep);
+  steps.push(clusterStep, applyAllStep, waitStep);
+  if (options.prune) steps.push(pruneStep);
   return steps;
 }

@@ -3,6 +3,7 @@
  * a valid value looks like. Kept apart from the config's shape so both stay readable.
  */
 import { z } from 'zod';
+import { exactUnits, parseQuantity } from './quantity.ts';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -31,12 +32,27 @@ export function parseDuration(text: string): number {
   return total;
 }
 
+/** A duration within [min, max]: timers and kubectl flags get a number they can hold. */
+export function durationWithin(min: string, max: string) {
+  const [low, high] = [parseDuration(min), parseDuration(max)];
+  return duration.refine((text) => parseDuration(text) >= low, `must be at least ${min}`).refine((text) => parseDuration(text) <= high, `must be at most ${max}`);
+}
+
 /** Prometheus' own duration syntax (it also takes days, weeks and years). */
 export const promDuration = z.string().regex(/^(\d+(ms|s|m|h|d|w|y))+$/, 'must be a Prometheus duration such as "15d" or "12h" (units: ms, s, m, h, d, w, y)');
 
 // Kubernetes resource.Quantity: a decimal number with an optional SI or binary suffix.
-const QUANTITY = /^([+]?(\d+(\.\d*)?|\.\d+))(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?\d+)?$/;
-export const quantity = z.string().regex(QUANTITY, 'must be a Kubernetes quantity such as "500m", "128Mi" or "10Gi"');
+export const quantity = z.string().refine((text) => parseQuantity(text) !== undefined, 'must be a Kubernetes quantity such as "500m", "128Mi" or "10Gi"');
+
+/** A size in whole bytes (NATS store limits are plain byte counts), within bounds. */
+export function bytes(min: string, max: string) {
+  const [low, high] = [exactUnits(min)!, exactUnits(max)!];
+  return z
+    .string()
+    .refine((text) => exactUnits(text) !== undefined, 'must be a whole number of bytes as a Kubernetes quantity, such as "256Mi" or "1Gi" (not "500m" or a fraction)')
+    .refine((text) => (exactUnits(text) ?? low) >= low, `must be at least ${min}`)
+    .refine((text) => (exactUnits(text) ?? high) <= high, `must be at most ${max}`);
+}
 
 // docker/distribution reference grammar: [domain[:port]/]path[:tag][@digest]
 const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
@@ -56,7 +72,23 @@ export const imageReference = z
 
 export const envVarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name (letters, digits and "_", not starting with a digit)');
 
-export const secretKey = z.string().max(253).regex(/^[-._a-zA-Z0-9]+$/, 'must be a valid Secret data key: letters, digits, "-", "_" and "."');
+export const secretKey = z
+  .string()
+  .max(253)
+  .regex(/^[-._a-zA-Z0-9]+$/, 'must be a valid Secret data key: letters, digits, "-", "_" and "."')
+  .refine((key) => key !== '.' && key !== '..', 'must not be "." or ".." (Kubernetes refuses them as keys)');
+
+/** Service names are DNS-1035 labels: a letter first (Kubernetes before 1.34 refuses "9lives"). */
+export const serviceName = dnsLabel.regex(/^[a-z]/, 'must start with a letter: it names a Service, and Service names are DNS-1035 labels');
+
+/** An Ingress host: a DNS subdomain, optionally with a leading "*." wildcard label. */
+export const ingressHost = z
+  .string()
+  .max(253, 'must be at most 253 characters')
+  .regex(/^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'must be a host name such as "demon.example.com" or "*.example.com"');
+
+/** A Linux user id Kubernetes accepts for runAsUser (a non-negative int32), not root. */
+export const userId = z.int().min(1, 'must be a non-root user id (1 or more)').max(2147483647, 'must be at most 2147483647 (Kubernetes takes an int32)');
 
 export const httpPath = z.string().regex(/^\/[^\s]*$/, 'must be an HTTP path starting with "/" (e.g. "/health")');
 

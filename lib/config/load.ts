@@ -3,7 +3,7 @@
  * strict schema, then the rules that span several keys. Every problem is reported at once as
  * `file:line:col path: message`, in a UsageError (exit 2).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { UsageError } from '../core/errors.ts';
@@ -16,7 +16,12 @@ export type { Config } from './schema.ts';
 type Path = readonly PropertyKey[];
 
 export function formatPath(path: Path): string {
-  return path.reduce<string>((text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)), '');
+  return path.reduce<string>((text, key) => {
+    if (typeof key === 'number') return `${text}[${key}]`;
+    // A key that would read as path syntax ("." or "a.b") is quoted: secrets.data["."].
+    if (!/^[A-Za-z0-9_-]+$/.test(String(key))) return `${text}[${JSON.stringify(String(key))}]`;
+    return text ? `${text}.${String(key)}` : String(key);
+  }, '');
 }
 
 /** The schema node at a path, to list the keys an object accepts. */
@@ -97,23 +102,57 @@ export function parseConfig(data: unknown, file = 'config', where: (path: Path) 
   return result.data;
 }
 
-export function loadConfig(file: string): Config {
-  let text: string;
+/** A config is a page of YAML; anything near this size is a mistake (or an attack). */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+const PROBLEM_CHARS = 300;
+
+/** One line of a problem, safe to print: control bytes escaped, cut to a readable length. */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  const escaped = text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`).replace(/\n/g, ' ');
+  return escaped.length > PROBLEM_CHARS ? `${escaped.slice(0, PROBLEM_CHARS)}...` : escaped;
+}
+
+function readConfigText(file: string): string {
+  const fix = 'pass an existing file with --config FILE (the default is config/demon.yaml)';
+  let stats;
   try {
-    text = readFileSync(file, 'utf8');
+    stats = statSync(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const reason = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable (check its permissions)' : `cannot be read (${code})`;
-    throw new UsageError(`config file ${file} ${reason}; pass an existing file with --config FILE (the default is config/demon.yaml)`);
+    throw new UsageError(`config file ${file} ${reason}; ${fix}`);
   }
+  if (!stats.isFile()) throw new UsageError(`config file ${file} is not a regular file (a directory, device or pipe); ${fix}`);
+  if (stats.size > MAX_CONFIG_BYTES) throw new UsageError(`config file ${file} is ${(stats.size / 1024 / 1024).toFixed(1)} MiB; a config is at most 1 MiB, so this is not one: ${fix}`);
+  let buffer: Buffer;
+  try {
+    buffer = readFileSync(file);
+  } catch (error) {
+    throw new UsageError(`config file ${file} cannot be read (${(error as NodeJS.ErrnoException).code}); ${fix}`);
+  }
+  if (buffer.includes(0)) throw new UsageError(`config file ${file} holds binary data (NUL bytes), not YAML; ${fix}`);
+  return buffer.toString('utf8');
+}
+
+export function loadConfig(file: string): Config {
+  const text = readConfigText(file);
   const lines = new LineCounter();
   const document = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   if (document.errors.length) {
-    const problems = document.errors.map((e) => {
+    const problems = document.errors.slice(0, 10).map((e) => {
       const pos = e.linePos?.[0];
-      return `${file}${pos ? `:${pos.line}:${pos.col}` : ''}: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`;
+      return `${file}${pos ? `:${pos.line}:${pos.col}` : ''}: ${printable(e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''))}`;
     });
+    if (document.errors.length > 10) problems.push(`... and ${document.errors.length - 10} more`);
     throw new UsageError(`${file} is not valid YAML`, problems);
   }
-  return parseConfig(document.toJS(), file, (path) => locate(file, document, lines, path));
+  let data: unknown;
+  try {
+    data = document.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    const reason = /alias/i.test((error as Error).message) ? 'too many YAML aliases (more than 100 expansions; an "alias bomb"?)' : printable((error as Error).message);
+    throw new UsageError(`${file} is not valid YAML`, [`${file}: ${reason}`]);
+  }
+  return parseConfig(data, file, (path) => locate(file, document, lines, path));
 }

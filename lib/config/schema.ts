@@ -5,8 +5,8 @@
  */
 import { z } from 'zod';
 import {
-  dnsLabel, dnsSubdomain, duration, envVarName, httpPath, imageReference, port, promDuration,
-  quantity, registryServer, secretKey,
+  bytes, dnsLabel, dnsSubdomain, durationWithin, envVarName, httpPath, imageReference, ingressHost, port, promDuration,
+  quantity, registryServer, secretKey, serviceName, userId,
 } from './formats.ts';
 
 // Messages a person can act on: "is required", "must be a number, not a string".
@@ -14,6 +14,7 @@ z.config({
   customError: (issue) => {
     if (issue.code !== 'invalid_type') return undefined;
     if (issue.input === undefined) return 'is required';
+    if (typeof issue.input === 'number' && !Number.isFinite(issue.input)) return `must be a finite ${issue.expected === 'int' ? 'whole number' : 'number'}, not ${issue.input}`;
     const got = Array.isArray(issue.input) ? 'a list' : issue.input === null ? 'null' : `a ${typeof issue.input}`;
     const want = issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected === 'int' ? 'whole number' : issue.expected}`;
     return `must be ${want}, not ${got}`;
@@ -63,7 +64,7 @@ const componentBuild = z
 
 const component = z
   .strictObject({
-    name: dnsLabel.describe('component name: the Deployment, Service and label value'),
+    name: serviceName.describe('component name: the Deployment, Service and label value'),
     image: imageReference.describe('image reference, repo:tag (pinned to a digest by images.lock.json when present)'),
     port: port.describe('container port the app listens on; the Service exposes the same port'),
     health: health('/health', '/ready'),
@@ -71,7 +72,7 @@ const component = z
     resources: resources.prefault({}),
     env: z.record(envVarName, z.string()).default({}).describe('extra environment variables (plain values, not secrets)'),
     appSecret: z.boolean().default(true).describe('load the app Secret into the environment (envFrom)'),
-    runAsUser: z.int().min(1).default(65532).describe('non-root user id the container runs as'),
+    runAsUser: userId.default(65532).describe('non-root user id the container runs as'),
     build: componentBuild.optional(),
   })
   .describe('one Demon service, deployed as a Deployment and a Service');
@@ -108,14 +109,14 @@ const nats = z
     streamName: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be a JetStream stream name (letters, digits, "_" and "-")').default('RITUAL_EVENTS').describe('JetStream stream the apps use (RITUAL_STREAM_NAME)'),
     jetstream: z
       .strictObject({
-        maxMemory: quantity.default('256Mi').describe('JetStream memory store limit'),
-        maxFile: quantity.default('1Gi').describe('JetStream file store limit'),
+        maxMemory: bytes('1Mi', '1Ti').default('256Mi').describe('JetStream memory store limit; the container\'s memory limit must leave room for it (see the config rules)'),
+        maxFile: bytes('1Mi', '1Pi').default('1Gi').describe('JetStream file store limit'),
       })
       .prefault({})
       .describe('JetStream storage limits'),
     persistence: persistence('10Gi'),
     resources: resources.prefault({ requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } }),
-    runAsUser: z.int().min(1).default(1000).describe('non-root user id NATS runs as'),
+    runAsUser: userId.default(1000).describe('non-root user id NATS runs as'),
   })
   .prefault({})
   .describe('the NATS server with JetStream (StatefulSet)');
@@ -178,7 +179,7 @@ const ingress = z
   .strictObject({
     enabled: z.boolean().default(false).describe('expose a component through an Ingress'),
     component: dnsLabel.default('operate-ui').describe('component the Ingress routes to'),
-    host: dnsSubdomain.optional().describe('host name to route (required with tls)'),
+    host: ingressHost.optional().describe('host name to route, "*.example.com" for a wildcard (required with tls)'),
     className: dnsSubdomain.optional().describe('ingress class (the cluster default when omitted)'),
     tlsSecret: dnsSubdomain.optional().describe('Secret with the TLS certificate for host'),
   })
@@ -198,7 +199,7 @@ const nightly = z
   .strictObject({
     artifacts: z.string().min(1).default('artifacts').describe('directory for run directories (artifacts/<UTC timestamp>/), relative to the working directory'),
     history: z.string().min(1).default('artifacts/history.jsonl').describe('file that gets one JSON line per nightly run'),
-    deadline: duration.default('60m').describe('the whole run must finish within this; teardown and artifacts still run after it'),
+    deadline: durationWithin('1m', '24h').default('60m').describe('the whole run must finish within this (1m to 24h); teardown and artifacts still run after it'),
     clusterName: dnsLabel.default('demon-nightly').describe('kind cluster the nightly creates afresh (provider kind)'),
   })
   .prefault({})
@@ -206,9 +207,9 @@ const nightly = z
 
 const wait = z
   .strictObject({
-    timeout: duration.default('5m').describe('how long to wait for every workload to be ready'),
-    pullGrace: duration.default('30s').describe('how long image pull errors may last before the wait fails: rate-limited pulls recover, and the kubelet can miss a just-created pull Secret on its first attempt and retry after 10 s'),
-    readinessGrace: duration.default('45s').describe('how long a running container may fail its readiness probe before the wait fails'),
+    timeout: durationWithin('0s', '24h').default('5m').describe('how long to wait for every workload to be ready (the workloads are always looked at once, even with 0s)'),
+    pullGrace: durationWithin('0s', '1h').default('30s').describe('how long image pull errors may last before the wait fails: rate-limited pulls recover, and the kubelet can miss a just-created pull Secret on its first attempt and retry after 10 s'),
+    readinessGrace: durationWithin('0s', '1h').default('45s').describe('how long a running container may fail its readiness probe before the wait fails'),
   })
   .prefault({})
   .describe('readiness wait');
@@ -216,7 +217,8 @@ const wait = z
 export const configSchema = z
   .strictObject({
     cluster,
-    namespace: dnsLabel.default('demon-system').describe('namespace the stack is deployed to'),
+    namespace: dnsLabel.default('demon-system').describe('namespace the stack is deployed to (never kube-system, kube-public, kube-node-lease or another kube-*; default only with allowDefaultNamespace)'),
+    allowDefaultNamespace: z.boolean().default(false).describe('allow namespace: default (shared by everything that names no namespace; refused unless set)'),
     nats,
     components: z.array(component).prefault(DEFAULT_COMPONENTS).describe('the Demon services'),
     secrets,
@@ -230,9 +232,7 @@ export const configSchema = z
   .describe('demon-bootstrap configuration');
 
 export type Config = z.output<typeof configSchema>;
-export type ConfigInput = z.input<typeof configSchema>;
 export type Component = Config['components'][number];
 export type Registry = Config['registries'][number];
 export type Resources = Component['resources'];
 export type Health = Component['health'];
-export type ComponentBuild = NonNullable<Component['build']>;

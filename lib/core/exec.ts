@@ -1,11 +1,12 @@
 /**
- * Runs external tools (kind, kubectl, docker) with argument arrays, never shell strings.
+ * Runs external tools (kind, kubectl, docker, git) with argument arrays, never shell strings.
  * The runner never throws on a non-zero exit: callers decide, usually through `run()`,
  * which turns a failure into a CommandError that shows a pastable, redacted command line.
  */
-import type { Redactor } from './redact.ts';
-import { StreamSet, type StreamHandle } from './stream.ts';
-import { ToolClock } from './tool-clock.ts';
+import { Children } from './children.ts';
+import { maskedSnippet, type Redactor } from './redact.ts';
+import { lastLines, startStream, type StreamHandle } from './stream.ts';
+import type { ToolClock } from './tool-clock.ts';
 
 export interface RunOptions {
   /** Written to the tool's stdin: generated YAML and every secret value go this way. */
@@ -13,6 +14,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Extra environment for this call, on top of the runner's base environment. */
   env?: Record<string, string>;
+  /** stdout may hold Secret data (`kubectl get -o json` of Secrets): never shown, not even masked. */
+  sensitiveStdout?: boolean;
 }
 
 export interface RunResult {
@@ -23,6 +26,8 @@ export interface RunResult {
   durationMs: number;
   /** Set when the process was killed for running past `timeoutMs`. */
   timedOut: boolean;
+  /** Copied from RunOptions: this stdout is never printed. */
+  sensitiveStdout?: boolean;
 }
 
 export interface Runner {
@@ -42,11 +47,13 @@ export function commandLine(argv: string[]): string {
   return argv.map(shellQuote).join(' ');
 }
 
-const TAIL_LINES = 20;
+const ERROR_TAIL_CHARS = 4_000;
+const VERBOSE_TAIL_CHARS = 8_000;
 
-function tail(text: string, lines = TAIL_LINES): string {
-  const all = text.trimEnd().split('\n');
-  return all.slice(-lines).join('\n');
+/** The end of a tool's output, masked before it is cut (a cut must never split a secret unseen). */
+export function maskedTail(text: string, chars: number, redactor?: Pick<Redactor, 'mask'>): string {
+  const masked = redactor ? redactor.mask(text.trimEnd()) : text.trimEnd();
+  return masked.length <= chars ? masked : `...\n${lastLines(masked, chars)}`;
 }
 
 export class CommandError extends Error {
@@ -56,16 +63,16 @@ export class CommandError extends Error {
   readonly stderr: string;
 
   constructor(result: RunResult, redactor?: Redactor) {
-    const mask = (text: string) => (redactor ? redactor.mask(text) : text);
     const how = result.timedOut ? `timed out after ${result.durationMs} ms` : `exited with code ${result.exitCode}`;
-    const output = tail(result.stderr) || tail(result.stdout);
-    super(mask(`\`${commandLine(result.argv)}\` ${how}${output ? `:\n${output}` : ''}`));
+    const stdout = result.sensitiveStdout ? '' : result.stdout;
+    const output = maskedTail(result.stderr, ERROR_TAIL_CHARS, redactor) || maskedTail(stdout, ERROR_TAIL_CHARS, redactor);
+    super(`\`${maskedSnippet(redactor, commandLine(result.argv), 2_000)}\` ${how}${output ? `:\n${output}` : ''}`);
     this.name = 'CommandError';
     this.argv = result.argv;
     this.exitCode = result.exitCode;
     // Kept masked too: callers may put these in reports and bundles.
-    this.stdout = mask(result.stdout);
-    this.stderr = mask(result.stderr);
+    this.stdout = redactor ? redactor.mask(stdout) : stdout;
+    this.stderr = redactor ? redactor.mask(result.stderr) : result.stderr;
   }
 }
 
@@ -76,32 +83,31 @@ export async function run(runner: Runner, argv: string[], options?: RunOptions, 
   return result;
 }
 
-export interface ZxRunnerOptions {
+export interface ProcessRunnerOptions {
   /** The environment tools run with; injected so lib/ never reads process.env itself. */
   env: Record<string, string | undefined>;
   redactor: Redactor;
+  /** Every process group started, so an interrupt stops them all (runMain owns it). */
+  children?: Children;
   /** Receives each command and its output when --verbose is on (already redacted). */
   onVerbose?: (text: string) => void;
+  /** Benchmarks only: told when each tool starts and ends (time inside tools). */
+  clock?: ToolClock;
 }
 
-/** The real runner. Also totals time spent inside tools, so benchmarks can report our overhead. */
-export class ZxRunner implements Runner {
-  /** The sum of every exec's duration (parallel calls add up). */
-  commandMs = 0;
-  commands = 0;
-  /** Wall time during which any tool ran, streams and port-forwards included. */
-  readonly clock = new ToolClock();
-  private readonly streams: StreamSet;
+/** The real runner: zx spawns each tool in a process group of its own. */
+export class ProcessRunner implements Runner {
+  private readonly children: Children;
 
-  constructor(private readonly options: ZxRunnerOptions) {
-    this.streams = new StreamSet(options.redactor, this.clock);
+  constructor(private readonly options: ProcessRunnerOptions) {
+    this.children = options.children ?? new Children();
   }
 
   async exec(argv: string[], options: RunOptions = {}): Promise<RunResult> {
     // Loaded on first use: a dry-run never spawns anything and starts ~100 ms faster without zx.
     const { $ } = await import('zx');
     const started = performance.now();
-    const ended = this.clock.start(started);
+    const ended = this.options.clock?.start(started) ?? (() => {});
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const child = $({
       // POSIX sh running `exec tool ...`: no bash start-up files (bash sources ~/.bashrc when
@@ -112,10 +118,13 @@ export class ZxRunner implements Runner {
       quote: shellQuote,
       env: { ...this.options.env, ...options.env } as NodeJS.ProcessEnv,
       timeout: timeoutMs,
+      // Its own process group: an interrupt or a timeout stops the tool and what it forked.
+      detached: true,
       nothrow: true,
       quiet: true,
       verbose: false,
     })`${argv}`;
+    const forget = this.children.add(child.pid);
     // stdin is written here rather than through zx's `input`: a tool that exits before reading
     // it (kubectl on a bad flag) must not crash us with EPIPE, and an empty stdin is closed at
     // once so a tool that prompts (kubectl asking for a username) gets EOF instead of hanging.
@@ -126,10 +135,9 @@ export class ZxRunner implements Runner {
       output = await child;
     } finally {
       ended();
+      forget();
     }
     const durationMs = Math.round(performance.now() - started);
-    this.commandMs += durationMs;
-    this.commands += 1;
     const result: RunResult = {
       argv,
       exitCode: output.exitCode ?? 1,
@@ -137,6 +145,7 @@ export class ZxRunner implements Runner {
       stderr: output.stderr,
       durationMs,
       timedOut: output.exitCode === null && durationMs >= timeoutMs,
+      ...(options.sensitiveStdout ? { sensitiveStdout: true } : {}),
     };
     this.report(result);
     return result;
@@ -144,15 +153,17 @@ export class ZxRunner implements Runner {
 
   /** A long-running tool, its stdout handed over as it arrives (lib/core/stream.ts). */
   stream(argv: string[], onStdout: (chunk: string) => void, options: Pick<RunOptions, 'env'> = {}): StreamHandle {
-    return this.streams.start(argv, { ...this.options.env, ...options.env } as NodeJS.ProcessEnv, onStdout);
+    const env = { ...this.options.env, ...options.env } as NodeJS.ProcessEnv;
+    return startStream(argv, env, onStdout, { children: this.children, redactor: this.options.redactor, ...(this.options.clock ? { clock: this.options.clock } : {}) });
   }
 
   private report(result: RunResult): void {
     const { onVerbose, redactor } = this.options;
     if (!onVerbose) return;
     const parts = [`$ ${commandLine(result.argv)}  # exit ${result.exitCode}, ${result.durationMs} ms`];
-    if (result.stdout.trim()) parts.push(tail(result.stdout, 40));
-    if (result.stderr.trim()) parts.push(tail(result.stderr, 40));
+    if (result.sensitiveStdout) parts.push('(stdout may hold Secret data: not shown)');
+    else if (result.stdout.trim()) parts.push(maskedTail(result.stdout, VERBOSE_TAIL_CHARS, redactor));
+    if (result.stderr.trim()) parts.push(maskedTail(result.stderr, VERBOSE_TAIL_CHARS, redactor));
     onVerbose(redactor.mask(parts.join('\n')));
   }
 }

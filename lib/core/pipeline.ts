@@ -21,6 +21,14 @@ export interface PipelineResult {
   finallyFailed: string[];
 }
 
+/** The longest delay setTimeout can hold; a longer one fires at once (TimeoutOverflowWarning). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Durations are bounded in the schema and flags; this is the last line, never a silent wrap. */
+export function assertTimerRange(ms: number): void {
+  if (!(ms >= 0 && ms <= MAX_TIMER_MS)) throw new RangeError(`a deadline of ${ms} ms cannot be armed: it must be at most ${MAX_TIMER_MS} ms (24 days)`);
+}
+
 export class DeadlineError extends Error {
   constructor(deadlineMs: number) {
     super(`the run passed its deadline of ${Math.round(deadlineMs / 60_000)}m; the step was abandoned`);
@@ -28,12 +36,6 @@ export class DeadlineError extends Error {
   }
 }
 
-export class AbortedError extends Error {
-  constructor(reason: unknown) {
-    super(`interrupted (${String(reason ?? 'signal')}); tearing down`);
-    this.name = 'AbortedError';
-  }
-}
 
 /**
  * The signal a pipeline's steps should watch for their own work (a wait's watch streams, the
@@ -41,6 +43,7 @@ export class AbortedError extends Error {
  * abandoned by runPipeline's race also stops what it started. `dispose` clears the timer.
  */
 export function workSignal(signal: AbortSignal | undefined, deadlineMs: number): { signal: AbortSignal; dispose(): void } {
+  assertTimerRange(deadlineMs);
   const controller = new AbortController();
   const onAbort = () => controller.abort(signal?.reason);
   if (signal?.aborted) onAbort();
@@ -57,6 +60,7 @@ export function workSignal(signal: AbortSignal | undefined, deadlineMs: number):
 }
 
 export async function runPipeline<C>(steps: Step<C>[], finallySteps: Step<C>[], context: C, output: Output, options: PipelineOptions): Promise<PipelineResult> {
+  assertTimerRange(options.deadlineMs);
   const records: StepRecord[] = [];
   const deadline = Date.now() + options.deadlineMs;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -64,7 +68,7 @@ export async function runPipeline<C>(steps: Step<C>[], finallySteps: Step<C>[], 
   // Rejects when the deadline passes or the signal fires, whichever comes first.
   const stop = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new DeadlineError(options.deadlineMs)), Math.max(0, deadline - Date.now()));
-    onAbort = () => reject(new AbortedError(options.signal?.reason));
+    onAbort = () => reject(options.signal?.reason instanceof Error ? options.signal.reason : new Error(`interrupted (${String(options.signal?.reason)})`));
     if (options.signal?.aborted) onAbort();
     else options.signal?.addEventListener('abort', onAbort, { once: true });
   });

@@ -3,6 +3,7 @@
  * ✓/✗ line each with its duration. A step may return a short outcome ("unchanged",
  * "created 3") that goes on its line.
  */
+import { describeError } from './errors.ts';
 import type { Output } from './output.ts';
 
 export interface Step<C> {
@@ -26,6 +27,11 @@ export function formatDuration(ms: number): string {
   return `${minutes}m${Math.round((ms % 60_000) / 1000)}s`;
 }
 
+/** The UTC stamp that names a run's directory: 20261130T031700Z (the cron wrapper spells it the same). */
+export function runStamp(date: Date): string {
+  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
 /**
  * Runs one step, prints its line and records it; rethrows its error unchanged (so its class
  * still decides the exit code). `guard` may race the step against a deadline or Ctrl-C.
@@ -43,7 +49,7 @@ export async function runStep<C>(step: Step<C>, context: C, output: Output, reco
   } catch (error) {
     const durationMs = Math.round(performance.now() - started);
     output.stopSpinner();
-    records.push({ name: step.name, ok: false, error: error instanceof Error ? error.message : String(error), durationMs });
+    records.push({ name: step.name, ok: false, error: describeError(error), durationMs });
     output.line(`✗ ${step.name} (${formatDuration(durationMs)})`);
     throw error;
   }

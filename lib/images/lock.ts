@@ -13,7 +13,7 @@ import { repositoryOf } from '../tools/image-ref.ts';
 
 const lockedImage = z.strictObject({
   repository: z.string().regex(IMAGE_REPOSITORY, 'must be an image repository without tag or digest'),
-  tags: z.array(z.string().min(1)).min(1),
+  tags: z.array(z.string().regex(/^[\w][\w.-]{0,127}$/, 'must be an image tag')).min(1),
   digest: z.string().regex(DIGEST, 'must be a sha256 digest: "sha256:" and 64 lowercase hex characters'),
   /** `repository@digest`, or `repository:tag` when the image was only loaded into kind (kind#4028). */
   pinned: z.string().min(1),
@@ -88,6 +88,13 @@ export function pinnedImages(config: Config, lock: Lock | undefined, lockFile: s
     }
     if (repositoryOf(component.image) !== entry.repository) {
       problems.push(`${lockFile} pins ${name} from ${entry.repository}, but the config's image is ${component.image}`);
+      continue;
+    }
+    // Only ever repository@digest (or repository:tag of a kind-loaded image) of the
+    // config's own repository: a lock is a file anyone can edit, never a free-form image.
+    const allowed = [`${entry.repository}@${entry.digest}`, ...entry.tags.map((tag) => `${entry.repository}:${tag}`)];
+    if (!allowed.includes(entry.pinned)) {
+      problems.push(`${lockFile} pins ${name} to "${entry.pinned}", which is neither ${entry.repository}@${entry.digest} nor one of its tags`);
       continue;
     }
     images[name] = entry.pinned;

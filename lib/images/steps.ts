@@ -10,13 +10,14 @@ import { join } from 'node:path';
 import { contentHash } from './content-hash.ts';
 import { dockerVerdict, imageId, login } from '../tools/docker.ts';
 import { UsageError } from '../core/errors.ts';
-import { CommandError, run } from '../core/exec.ts';
+import { CommandError } from '../core/exec.ts';
 import { sourceRevision, type SourceRevision } from '../tools/git.ts';
 import { build, digestExists, publish, type Publisher } from './publish.ts';
 import { assertJobs, imageJobs, missingPushCredentials, pathProblems, registryEntryFor, sourceDir, tagsFor, type ImageJob } from './jobs.ts';
 import { readLock, writeLock, type Lock, type LockedImage } from './lock.ts';
 import { mapLimit } from '../core/pool.ts';
-import { checkDockerDaemon, missingTools } from '../tools/preflight.ts';
+import { preflight } from '../tools/preflight.ts';
+import { providerFor } from '../tools/provider.ts';
 import { registryAuth, type RegistryAuth } from '../tools/registry.ts';
 import type { Config } from '../config/schema.ts';
 import type { Session } from '../core/session.ts';
@@ -67,18 +68,21 @@ export const imagesPreflight: Step<ImagesContext> = {
   name: 'preflight',
   async run(c) {
     assertJobs(c.jobs);
-    const problems = [
-      ...missingTools(c.options.load ? ['docker', 'git', 'kind'] : ['docker', 'git'], c.session.env.PATH),
-      ...pathProblems(c.config, c.configFile, c.jobs),
-      ...(c.options.push ? missingPushCredentials(c.config, c.jobs, c.session.env) : []),
-    ];
-    if (problems.length) throw new UsageError('preflight found problems (nothing was built or pushed)', problems);
-    c.previous = readLock(c.options.lockFile);
     for (const job of c.jobs) {
       const auth = credentials(c, job.registry);
-      if (auth) c.session.redactor.add(auth.credentials.password, c.session.onGithubActions);
+      if (auth) c.session.redactor.add(auth.credentials.password);
     }
-    return `${await checkDockerDaemon(c.session.runner)}, ${c.jobs.length} images to consider`;
+    const found = await preflight({
+      config: c.config,
+      env: c.session.env,
+      runner: c.session.runner,
+      tools: c.options.load ? ['docker', 'git', 'kind'] : ['docker', 'git'],
+      credentials: false,
+      docker: true,
+      problems: [...pathProblems(c.config, c.configFile, c.jobs), ...(c.options.push ? missingPushCredentials(c.config, c.jobs, c.session.env) : [])],
+    });
+    c.previous = readLock(c.options.lockFile);
+    return [...found, `${c.jobs.length} images to consider`].join(', ');
   },
 };
 
@@ -127,7 +131,10 @@ export const imagesLogin: Step<ImagesContext> = {
   async run(c) {
     const registries = [...new Set(c.todo.map((job) => job.registry))].filter((registry) => credentials(c, registry));
     if (registries.length === 0) return c.todo.length ? "no credentials configured: pushing with docker's own login" : 'nothing to push';
-    c.dockerConfig = mkdtempSync(join(tmpdir(), 'demon-docker-'));
+    const dockerConfig = mkdtempSync(join(tmpdir(), 'demon-docker-'));
+    // Removed however the run ends: success, failure, Ctrl-C or SIGTERM (runMain runs it).
+    c.session.defer(() => rmSync(dockerConfig, { recursive: true, force: true }));
+    c.dockerConfig = dockerConfig;
     for (const registry of registries) {
       const auth = credentials(c, registry)!;
       const entry = registryEntryFor(c.config, registry)!;
@@ -157,7 +164,7 @@ export const imagesKindLoad: Step<ImagesContext> = {
     if (c.todo.length === 0) return 'unchanged';
     for (const job of c.todo) {
       const ref = `${job.repository}:sha-${c.revision!.short}`;
-      await run(c.session.runner, ['kind', 'load', 'docker-image', ref, '--name', c.config.cluster.name], { timeoutMs: 10 * 60_000 }, c.session.redactor);
+      await providerFor(c.config, c.session.runner, c.session.redactor).load(ref);
       c.digests.set(job.component, await imageId(c.session.runner, ref, c.session.redactor));
     }
     return `loaded into kind cluster ${c.config.cluster.name}, pinned by tag (kind load and digest references do not mix, kind#4028)`;
@@ -200,9 +207,4 @@ export function imagesSteps(options: ImagesOptions): Step<ImagesContext>[] {
 
 export function imagesContext(config: Config, configFile: string, session: Session, options: ImagesOptions, now = new Date()): ImagesContext {
   return { config, configFile, session, options, jobs: imageJobs(config, configFile), hashes: new Map(), todo: [], digests: new Map(), builtAt: now.toISOString() };
-}
-
-/** Removes the private docker config with its login, whatever happened. */
-export function cleanupImages(c: ImagesContext): void {
-  if (c.dockerConfig) rmSync(c.dockerConfig, { recursive: true, force: true });
 }

@@ -22,9 +22,11 @@ export function writeNightlyEvidence(c: NightlyContext, records: StepRecord[], s
   const { redactor } = c.session;
   const previous = readHistory(historyFile);
   const outcome = nightlyOutcome(records, previous, { time: startedAt.toISOString(), commit: c.images.revision?.commit ?? 'unknown', runDir });
-  writeArtifact(runDir, 'steps.json', `${JSON.stringify(records, null, 2)}\n`, redactor);
+  // Masked field by field before JSON escaping, and the file as a whole again on writing.
+  const masked = records.map((r) => ({ ...r, ...(r.outcome ? { outcome: redactor.mask(r.outcome) } : {}), ...(r.error ? { error: redactor.mask(r.error) } : {}) }));
+  writeArtifact(runDir, 'steps.json', `${JSON.stringify(masked, null, 2)}\n`, redactor);
   const files = [...new Set([...filesBelow(runDir), 'summary.md', 'steps.json'])].sort();
-  const summary = nightlySummary(outcome, records, previous, files);
+  const summary = nightlySummary(outcome, masked, previous, files);
   writeArtifact(runDir, 'summary.md', summary, redactor);
   appendHistory(historyFile, outcome.entry);
   appendStepSummary(c.session.env.GITHUB_STEP_SUMMARY, redactor.mask(summary));

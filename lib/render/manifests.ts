@@ -89,6 +89,3 @@ export function toYaml(objects: K8sObject[]): string {
   return objects.map((object) => stringify(object, { lineWidth: 0 })).join('---\n');
 }
 
-export function describeObject(object: K8sObject): string {
-  return `${object.kind.toLowerCase()}/${object.metadata.name}`;
-}

@@ -21,6 +21,20 @@ export interface SecretSources {
   fileMode?(path: string): number;
 }
 
+/** A Secret holds at most 1 MiB; a bigger "secret file" is the wrong file (or /dev/zero). */
+export const MAX_SECRET_BYTES = 1024 * 1024;
+
+/** Why a secret file was refused before reading it. */
+export class SecretFileError extends Error {}
+
+/** Reads a `{file: ...}` secret: a regular file of at most MAX_SECRET_BYTES. */
+export function readSecretFile(path: string, stat: (path: string) => { isFile(): boolean; size: number }, read: (path: string) => string): string {
+  const info = stat(path);
+  if (!info.isFile()) throw new SecretFileError('is not a regular file');
+  if (info.size > MAX_SECRET_BYTES) throw new SecretFileError(`is ${(info.size / 1024 / 1024).toFixed(1)} MiB, more than a Secret holds (1 MiB)`);
+  return read(path);
+}
+
 /** Docker Hub's auths key is historical; everything else is the bare host. */
 export function dockerConfigJson(server: string, username: string, password: string): string {
   const auth = Buffer.from(`${username}:${password}`).toString('base64');
@@ -53,15 +67,21 @@ export function requiredEnv(config: Config): { name: string; neededBy: string }[
 
 export interface BuiltSecrets {
   objects: K8sObject[];
+  /** Each value read and where from (an env var's name, a file's path): in memory only. */
+  values: { source: string; value: string }[];
   /** Not fatal, but worth fixing (a world-readable secrets file). */
   warnings: string[];
 }
 
-export function buildSecrets(config: Config, sources: SecretSources, redactor: Redactor, onGithubActions = false, announce: (line: string) => void = () => {}): BuiltSecrets {
+export function buildSecrets(config: Config, sources: SecretSources, redactor: Redactor): BuiltSecrets {
   const problems: string[] = [];
   const warnings: string[] = [];
-  const secret = (value: string | undefined) => {
-    if (value !== undefined) for (const line of redactor.add(value, onGithubActions)) announce(line);
+  const values: BuiltSecrets['values'] = [];
+  const secret = (value: string | undefined, source?: string) => {
+    if (value !== undefined) {
+      redactor.add(value);
+      if (source) values.push({ source, value });
+    }
     return value;
   };
   // User names are not secret (and masking a name like "demon" would garble every line).
@@ -69,7 +89,7 @@ export function buildSecrets(config: Config, sources: SecretSources, redactor: R
     const value = sources.env[name];
     if (value === undefined) problems.push(`${name} is not set (needed by ${neededBy}); export it before running`);
     else if (value === '') problems.push(`${name} is empty (needed by ${neededBy}); set it to the real value`);
-    return isSecret ? secret(value || undefined) : value || undefined;
+    return isSecret ? secret(value || undefined, name) : value || undefined;
   };
   const fromFile = (file: string, neededBy: string) => {
     const path = isAbsolute(file) ? file : resolve(sources.baseDir, file);
@@ -77,9 +97,10 @@ export function buildSecrets(config: Config, sources: SecretSources, redactor: R
       const value = sources.readFile(path).replace(/\r?\n$/, '');
       if (sources.fileMode && (sources.fileMode(path) & 0o004) !== 0) warnings.push(`${path} is readable by every user on this machine; restrict it with \`chmod 600 ${path}\``);
       if (!value) problems.push(`${path} is empty (needed by ${neededBy})`);
-      return secret(value || undefined);
-    } catch {
-      problems.push(`${path} cannot be read (needed by ${neededBy}); create it or fix the path`);
+      return secret(value || undefined, path);
+    } catch (error) {
+      const why = error instanceof SecretFileError ? error.message : 'cannot be read';
+      problems.push(`${path} ${why} (needed by ${neededBy}); ${error instanceof SecretFileError ? 'point to the file that holds the value' : 'create it or fix the path'}`);
       return undefined;
     }
   };
@@ -109,7 +130,7 @@ export function buildSecrets(config: Config, sources: SecretSources, redactor: R
   }
 
   if (problems.length) throw new UsageError('some secret values are missing (nothing was applied)', problems);
-  return { objects, warnings };
+  return { objects, warnings, values };
 }
 
 /** The same objects with every Secret value replaced by the mask: for dry-run and artifacts. */

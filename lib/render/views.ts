@@ -5,6 +5,7 @@
 import type { Component, Config, Resources } from '../config/schema.ts';
 import { y, type Yaml } from './mustache.ts';
 import { pullSecretName } from './names.ts';
+import { wholeUnits } from '../config/quantity.ts';
 
 interface Labels {
   name: Yaml;
@@ -75,13 +76,11 @@ export interface IngressView extends Labels {
 /** Image references after pinning: component name -> reference (lock file digests). */
 export type ImageOverrides = Readonly<Record<string, string>>;
 
-const BINARY: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
-const DECIMAL: Record<string, number> = { '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
-
-/** Bytes in a Kubernetes quantity (already validated), for configs that want plain numbers. */
+/** Bytes in a quantity the schema already checked to be whole bytes (config/quantity.ts). */
 export function quantityToBytes(quantity: string): number {
-  const [, number, suffix = ''] = /^([\d.]+)([A-Za-z]*)$/.exec(quantity) ?? [];
-  return Math.round(Number(number) * (BINARY[suffix] ?? DECIMAL[suffix] ?? 1));
+  const bytes = wholeUnits(quantity);
+  if (bytes === undefined) throw new Error(`${quantity} is not a whole number of bytes (the schema should have refused it)`);
+  return bytes;
 }
 
 function cleanResources(resources: Resources): Yaml {

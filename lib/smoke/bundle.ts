@@ -5,16 +5,28 @@
  * (Secret values masked), the lock file and summary.md. Every byte goes through the redactor
  * on its way to disk. Never fetched: Secret objects, kubeconfigs or anything with credentials.
  */
-import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { formatEvents, type KubeEvent } from '../wait/diagnose.ts';
 import type { Kubectl } from '../tools/kubectl.ts';
-import { PART_OF } from '../render/names.ts';
+import { PART_OF_SELECTOR, podSelector } from '../render/names.ts';
 import type { WorkloadRef } from '../render/manifests.ts';
 import { workloadsOf, type Plan } from '../render/plan.ts';
 import { workloadReady, type Pod, type Workload } from '../wait/podstatus.ts';
 import type { Redactor } from '../core/redact.ts';
 import type { NamedResult } from './report.ts';
+
+/**
+ * Why `dir` cannot take a run's reports, or undefined when it can: it must be a directory
+ * that is new, empty, or an earlier run's (its files are replaced, nothing else is touched).
+ */
+export function artifactsDirProblem(dir: string, marker: string): string | undefined {
+  if (!existsSync(dir)) return undefined;
+  if (!statSync(dir).isDirectory()) return `${dir} is not a directory; pass a new or empty directory`;
+  const entries = readdirSync(dir);
+  if (entries.length && !entries.includes(marker)) return `${dir} already holds files that are not a run's reports (${entries.slice(0, 3).join(', ')}); pass a new or empty directory`;
+  return undefined;
+}
 
 /** Writes one artifact file, masked, creating its directory. Returns the path relative to `dir`. */
 export function writeArtifact(dir: string, relative: string, text: string, redactor: Redactor): string {
@@ -37,7 +49,7 @@ export async function workloadsToDiagnose(kubectl: Kubectl, namespace: string, p
   const named = new Set(results.filter((r) => r.status === 'failed' && r.group).map((r) => r.group!));
   const notReady = new Set<string>();
   try {
-    const list = await kubectl.json<{ items: Workload[] }>(['get', 'deployments,statefulsets', '-n', namespace, '-l', `app.kubernetes.io/part-of=${PART_OF}`], { timeoutMs: 30_000 });
+    const list = await kubectl.json<{ items: Workload[] }>(['get', 'deployments,statefulsets', '-n', namespace, '-l', PART_OF_SELECTOR], { timeoutMs: 30_000 });
     for (const workload of list.items) if (!workloadReady(workload)) notReady.add(workload.metadata.name);
   } catch {
     // An unreachable cluster: the failed results still name what to look at.
@@ -81,7 +93,7 @@ async function workloadFiles(kubectl: Kubectl, namespace: string, workload: Work
     'rollout-status.txt': await capture(kubectl, ['rollout', 'status', ref, '-n', namespace, '--watch=false']),
     'describe.txt': [
       await capture(kubectl, ['describe', ref, '-n', namespace]),
-      await capture(kubectl, ['describe', 'pods', '-n', namespace, '-l', `app.kubernetes.io/name=${workload.name},app.kubernetes.io/part-of=${PART_OF}`]),
+      await capture(kubectl, ['describe', 'pods', '-n', namespace, '-l', podSelector(workload.name)]),
     ].join('\n'),
     'events.txt': `${formatEvents(eventsOf(events, workload.name), EVENT_LIMIT).join('\n') || '(no events)'}\n`,
     'pods.txt': pods.map(podConditions).join('\n') || '(no pods)\n',
@@ -108,6 +120,8 @@ export interface BundleInputs {
   lockText?: string;
   /** summary.md, e.g. the report's markdown; the bundle appends its file list. */
   summary: string;
+  /** Files the run already wrote into `dir` (the reports), listed with the bundle's own. */
+  alsoWritten?: string[];
 }
 
 /** Writes the bundle; returns the files written, relative to `dir`. Best effort per workload. */
@@ -120,7 +134,7 @@ export async function writeBundle(inputs: BundleInputs): Promise<string[]> {
   const notes: string[] = [];
   if (inputs.workloads.length) {
     const [podList, eventList] = await Promise.all([
-      kubectl.json<{ items: Pod[] }>(['get', 'pods', '-n', namespace, '-l', `app.kubernetes.io/part-of=${PART_OF}`], { timeoutMs: 30_000 }).catch(() => ({ items: [] as Pod[] })),
+      kubectl.json<{ items: Pod[] }>(['get', 'pods', '-n', namespace, '-l', PART_OF_SELECTOR], { timeoutMs: 30_000 }).catch(() => ({ items: [] as Pod[] })),
       kubectl.json<{ items: KubeEvent[] }>(['get', 'events', '-n', namespace], { timeoutMs: 30_000 }).catch(() => ({ items: [] as KubeEvent[] })),
     ]);
     for (const workload of inputs.workloads) {
@@ -133,9 +147,8 @@ export async function writeBundle(inputs: BundleInputs): Promise<string[]> {
       }
     }
   }
-  // Everything in the directory, the reports written before the bundle included.
-  const present = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((file) => statSync(join(dir, file)).isFile());
-  const listing = [...new Set([...present.sort(), 'summary.md'])].map((file) => `- \`${file}\``);
+  // What this run wrote, and nothing else that may be in the directory.
+  const listing = [...new Set([...(inputs.alsoWritten ?? []), ...written, 'summary.md'])].sort().map((file) => `- \`${file}\``);
   const failing = inputs.workloads.length ? inputs.workloads.map((w) => `- ${w.kind.toLowerCase()}/${w.name}: \`workloads/${w.name}/\``) : ['- none'];
   write('summary.md', [inputs.summary.trimEnd(), '', '#### Failing workloads', '', ...failing, ...notes, '', '#### Files', '', ...listing, ''].join('\n'));
   return written;

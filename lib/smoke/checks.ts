@@ -6,13 +6,12 @@
  */
 import type { Kubectl } from '../tools/kubectl.ts';
 import { pinnedDigest, type Lock } from '../images/lock.ts';
-import { PART_OF } from '../render/names.ts';
+import { PART_OF_SELECTOR } from '../render/names.ts';
 import type { Pod } from '../wait/podstatus.ts';
-import { DEFAULT_RETRY, httpGet, judgeResponse, retryUntil, type AttemptOutcome, type RetryPolicy } from './health.ts';
-import { ChildSet, ForwardError, PortForward } from '../tools/port-forward.ts';
+import { DEFAULT_RETRY, httpGet, judgeResponse, retryUntil, type AttemptOutcome, type Mask, type RetryPolicy } from './health.ts';
+import { ForwardError, PortForward } from '../tools/port-forward.ts';
 import type { NamedResult } from './report.ts';
 import type { Config, Health } from '../config/schema.ts';
-import type { ToolClock } from '../core/tool-clock.ts';
 
 export type Method = 'port-forward' | 'api-proxy';
 export type MethodChoice = Method | 'auto';
@@ -76,9 +75,9 @@ const REASON_STATUS: Record<string, number> = {
 };
 
 /** Judges `kubectl get --raw .../proxy/PATH`: stdout is the body; an error names its reason on stderr. */
-export function judgeProxyResult(exitCode: number, stdout: string, stderr: string, bodyMatch?: string): AttemptOutcome {
-  if (exitCode === 0) return judgeResponse(200, stdout, bodyMatch);
-  const lines = stderr.trim().split('\n').filter(Boolean);
+export function judgeProxyResult(exitCode: number, stdout: string, stderr: string, bodyMatch?: string, mask: Mask = (text) => text): AttemptOutcome {
+  if (exitCode === 0) return judgeResponse(200, stdout, bodyMatch, mask);
+  const lines = mask(stderr).trim().split('\n').filter(Boolean);
   const last = lines[lines.length - 1] ?? `kubectl exited with ${exitCode}`;
   const reason = /Error from server \((\w+)\)/.exec(stderr)?.[1];
   const status = reason ? REASON_STATUS[reason] : undefined;
@@ -99,12 +98,10 @@ export interface CheckEvent {
 export interface HealthRunOptions {
   kubectl: Kubectl;
   namespace: string;
-  env: Record<string, string | undefined>;
-  children: ChildSet;
-  /** Counts each forward's start-up (spawn to "Forwarding from") as time inside kubectl. */
-  clock?: ToolClock;
   method?: MethodChoice;
   policy?: RetryPolicy;
+  /** The run's redactor: what an app answers is masked before it is cut or kept. */
+  mask?: Mask;
   signal?: AbortSignal;
   /** Before each attempt (with forwardPid) and after it (with outcome): --verbose progress. */
   onAttempt?: (event: CheckEvent) => void | Promise<void>;
@@ -118,7 +115,7 @@ async function runCheck(check: PlannedCheck, forward: PortForward, options: Heal
   const viaProxy = async (timeoutMs: number): Promise<AttemptOutcome> => {
     const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
     const r = await options.kubectl.exec(['get', '--raw', proxyPath(options.namespace, check.service, check.port, check.path), `--request-timeout=${seconds}s`], { timeoutMs: timeoutMs + 2_000 });
-    return r.timedOut ? { ok: false, detail: `no answer within ${timeoutMs} ms` } : judgeProxyResult(r.exitCode, r.stdout, r.stderr, check.body);
+    return r.timedOut ? { ok: false, detail: `no answer within ${timeoutMs} ms` } : judgeProxyResult(r.exitCode, r.stdout, r.stderr, check.body, options.mask);
   };
   const attempt = async (n: number, timeoutMs: number): Promise<AttemptOutcome> => {
     let outcome: AttemptOutcome;
@@ -126,12 +123,12 @@ async function runCheck(check: PlannedCheck, forward: PortForward, options: Heal
       try {
         const { port, generation } = await forward.ensure();
         await options.onAttempt?.({ check: check.name, attempt: n, method, forwardPid: forward.pid });
-        outcome = await httpGet(`http://127.0.0.1:${port}${check.path}`, timeoutMs, check.body);
+        outcome = await httpGet(`http://127.0.0.1:${port}${check.path}`, timeoutMs, check.body, options.mask);
         // No HTTP answer at all: the forward itself may be broken; the next attempt starts a new one.
         if (outcome.network) forward.invalidate(generation);
       } catch (error) {
         if (!(error instanceof ForwardError)) throw error;
-        if (options.method === 'port-forward' || options.children.closed) return { ok: false, detail: error.message, retryable: false };
+        if (options.method === 'port-forward' || options.signal?.aborted) return { ok: false, detail: error.message, retryable: false };
         method = 'api-proxy';
         fallback = error.message;
         await options.onAttempt?.({ check: check.name, attempt: n, method });
@@ -156,8 +153,9 @@ export async function runHealthChecks(checks: PlannedCheck[], options: HealthRun
   const forwardFor = (check: PlannedCheck) => {
     const key = `${check.service}:${check.port}`;
     if (!forwards.has(key)) {
-      const argv = options.kubectl.argv(['port-forward', '-n', options.namespace, `svc/${check.service}`, `:${check.port}`, '--address', '127.0.0.1']);
-      forwards.set(key, new PortForward(`svc/${key}`, { argv, env: options.env, children: options.children, ...(options.clock ? { clock: options.clock } : {}) }));
+      const args = ['port-forward', '-n', options.namespace, `svc/${check.service}`, `:${check.port}`, '--address', '127.0.0.1'];
+      const start = (onStdout: (chunk: string) => void) => options.kubectl.stream(args, onStdout);
+      forwards.set(key, new PortForward(`svc/${key}`, { start, ...(options.signal ? { signal: options.signal } : {}) }));
     }
     return forwards.get(key)!;
   };
@@ -196,5 +194,5 @@ export function checkDigests(lock: Lock, lockFile: string, pods: Pod[], workload
 
 /** The stack's pods, for the digest check. */
 export async function stackPods(kubectl: Kubectl, namespace: string): Promise<Pod[]> {
-  return (await kubectl.json<{ items: Pod[] }>(['get', 'pods', '-n', namespace, '-l', `app.kubernetes.io/part-of=${PART_OF}`], { timeoutMs: 30_000 })).items;
+  return (await kubectl.json<{ items: Pod[] }>(['get', 'pods', '-n', namespace, '-l', PART_OF_SELECTOR], { timeoutMs: 30_000 })).items;
 }

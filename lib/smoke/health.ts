@@ -108,14 +108,19 @@ export function probeStatusOk(status: number): boolean {
 const MAX_BODY_BYTES = 64 * 1024;
 
 /** The first line of a body, short enough for a report cell. */
-export function bodySnippet(body: string, max = 120): string {
-  const line = body.trim().split('\n')[0] ?? '';
+/** Masks secrets in text that left an app (its body, its logs) before anything cuts it. */
+export type Mask = (text: string) => string;
+const asIs: Mask = (text) => text;
+
+/** The body's first line, masked whole first and only then cut: a long secret never half-shows. */
+export function bodySnippet(body: string, max = 120, mask: Mask = asIs): string {
+  const line = mask(body.trim()).split('\n')[0] ?? '';
   return line.length > max ? `${line.slice(0, max)}...` : line;
 }
 
 /** Judges an answer the way the probes do, plus the optional body match. */
-export function judgeResponse(status: number, body: string, bodyMatch?: string): AttemptOutcome {
-  const snippet = bodySnippet(body);
+export function judgeResponse(status: number, body: string, bodyMatch?: string, mask: Mask = asIs): AttemptOutcome {
+  const snippet = bodySnippet(body, 120, mask);
   if (!probeStatusOk(status)) return { ok: false, status, detail: `HTTP ${status}${snippet ? `: ${snippet}` : ''}` };
   if (bodyMatch !== undefined && !body.includes(bodyMatch)) {
     return { ok: false, status, detail: `HTTP ${status} but the body does not contain ${JSON.stringify(bodyMatch)}${snippet ? ` (got: ${snippet})` : ''}` };
@@ -133,7 +138,7 @@ function failure(error: NodeJS.ErrnoException, status?: number): AttemptOutcome 
 }
 
 /** One GET on a fresh connection; never throws, always settles within timeoutMs. */
-export function httpGet(url: string, timeoutMs: number, bodyMatch?: string): Promise<AttemptOutcome> {
+export function httpGet(url: string, timeoutMs: number, bodyMatch?: string, mask: Mask = asIs): Promise<AttemptOutcome> {
   return new Promise((resolve) => {
     let settled = false;
     const finish = (outcome: AttemptOutcome) => {
@@ -153,9 +158,9 @@ export function httpGet(url: string, timeoutMs: number, bodyMatch?: string): Pro
         // Bounded: a health endpoint that streams forever must not fill memory.
         if (size < MAX_BODY_BYTES) chunks.push(chunk);
         size += chunk.length;
-        if (size >= MAX_BODY_BYTES) finish(judgeResponse(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), bodyMatch));
+        if (size >= MAX_BODY_BYTES) finish(judgeResponse(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), bodyMatch, mask));
       });
-      res.on('end', () => finish(judgeResponse(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), bodyMatch)));
+      res.on('end', () => finish(judgeResponse(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), bodyMatch, mask)));
       res.on('error', (error) => finish(failure(error, res.statusCode)));
       // A server that dies mid-body closes without 'end': that is a dropped connection, not a pass.
       res.on('close', () => finish({ ok: false, status: res.statusCode, detail: 'connection dropped', network: true }));

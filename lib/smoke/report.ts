@@ -41,6 +41,15 @@ export function buildReport(name: string, startedAt: Date, durationMs: number, r
   return { name, status: overallStatus(results), startedAt: startedAt.toISOString(), durationMs: Math.round(durationMs), counts, results };
 }
 
+/**
+ * The report with every text field masked: applied before any serialisation, so JSON and
+ * XML escaping (or a cut table cell) can never hide a secret from the redactor.
+ */
+export function maskReport(report: Report, mask: (text: string) => string): Report {
+  const results = report.results.map((r) => ({ ...r, name: mask(r.name), ...(r.error !== undefined ? { error: mask(r.error) } : {}), ...(r.method !== undefined ? { method: mask(r.method) } : {}) }));
+  return { ...report, results };
+}
+
 /** One line for status output and summaries: never "PASSED" unless the report passed. */
 export function headline(report: Report): string {
   const { passed, failed, skipped } = report.counts;

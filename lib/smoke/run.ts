@@ -1,16 +1,15 @@
 /**
- * The smoke run, shared by scripts/smoke.mts and the nightly: it runs the steps of
- * lib/smoke/steps.ts (config -> cluster -> wait for workloads -> health checks -> image
- * digests -> reports -> bundle). A failed check does not stop the run: the digest check, the
- * reports and the diagnostics bundle still come, because a red run is exactly when they are
- * needed. Bad usage and Ctrl-C do stop it, and every port-forward is killed the moment the
- * signal aborts.
+ * The smoke run, shared by scripts/smoke.mts and the nightly, as three step lists:
+ *   prerequisites: config -> cluster -> wait for workloads   (the first failure ends them)
+ *   checks:        health checks -> image digests            (each runs, whatever the other did)
+ *   evidence:      reports -> diagnostics bundle             (always: a red run is when they matter)
+ * Bad usage and interrupts stop the run; anything else is a failed result, so the verdict is
+ * computed from every step and can never say PASSED over one that failed.
  */
 import { UsageError, errorMessage } from '../core/errors.ts';
-import { ChildSet } from '../tools/port-forward.ts';
+import { runStep, type Step, type StepRecord } from '../core/steps.ts';
 import { buildReport, headline, type Report } from './report.ts';
 import { bundleStep, clusterStep, configStep, digestStep, healthStep, readyStep, reportsStep, type Run, type SmokeOptions } from './steps.ts';
-import { runStep, type Step, type StepRecord } from '../core/steps.ts';
 
 export interface SmokeOutcome {
   report: Report;
@@ -22,49 +21,56 @@ export interface SmokeOutcome {
 /** Runs the smoke. Returns the report (passed or failed); throws on bad usage or an abort. */
 export async function runSmoke(options: SmokeOptions): Promise<SmokeOutcome> {
   const startedAt = options.startedAt ?? new Date();
-  const children = options.children ?? new ChildSet();
-  const run: Run = { options, boot: options.context, checks: [], results: [] };
-  const steps: StepRecord[] = [];
-  // Ctrl-C: kill the forwards at once, and stop whatever step is running (the wait ends its
-  // watch streams itself, through the same signal).
+  const signal = options.signal ?? options.context.session.signal;
+  const run: Run = { options: { ...options, signal }, boot: options.context, checks: [], results: [] };
+  const records: StepRecord[] = [];
+  // An interrupt stops whatever step is running (the wait and the forwards stop themselves
+  // through the same signal).
   const aborted = new Promise<never>((_, reject) => {
-    const onAbort = () => {
-      children.killAll();
-      reject(options.signal?.reason instanceof Error ? options.signal.reason : new Error(`interrupted (${String(options.signal?.reason ?? 'signal')})`));
-    };
-    if (options.signal?.aborted) onAbort();
-    else options.signal?.addEventListener('abort', onAbort, { once: true });
+    const onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new Error(`interrupted (${String(signal.reason)})`));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
   });
   aborted.catch(() => {});
   const guard = <T>(work: Promise<T>) => Promise.race([work, aborted]);
-  let failure: unknown;
-  const attempt = (step: Step<Run>) => {
+  let firstFailure: unknown;
+  /** Runs one step; true when it passed. A failure becomes a failed result unless it made its own. */
+  const attempt = async (step: Step<Run>): Promise<boolean> => {
     const from = run.results.length;
-    return runStep(step, run, options.output, steps, guard).then(() => true, (error: unknown) => {
-      if (error instanceof UsageError || options.signal?.aborted) throw error;
-      failure ??= error;
-      // A step that failed without a failed result (a kubectl error in the digest step, a full
-      // disk) still fails the report: it can never say PASSED over a failed step.
-      if (!run.results.slice(from).some((r) => r.status === 'failed')) run.results.push({ name: step.name, group: 'smoke', status: 'failed', durationMs: 0, error: errorMessage(error) });
+    try {
+      await runStep(step, run, options.output, records, guard);
+      return true;
+    } catch (error) {
+      if (error instanceof UsageError || signal.aborted) throw error;
+      firstFailure ??= error;
+      if (!run.results.slice(from).some((r) => r.status === 'failed')) {
+        run.results.push({ name: step.name, group: 'smoke', status: 'failed', durationMs: 0, error: errorMessage(error) });
+      }
       return false;
-    });
-  };
-  try {
-    if ((await attempt(configStep)) && (await attempt(clusterStep)) && (await attempt(readyStep))) {
-      await attempt(healthStep(children));
-      if (run.lock) await attempt(digestStep);
-    } else {
-      for (const check of run.checks) run.results.push({ name: check.name, group: check.workload, status: 'skipped', durationMs: 0, error: 'not run: the workloads are not ready' });
     }
-    // Without a plan there is nothing to report on (a config step that failed outright).
-    if (!run.boot.plan) throw failure;
-    await attempt(reportsStep(startedAt));
-    if (run.dir && (run.report?.status === 'failed' || options.bundleAlways)) await attempt(bundleStep);
-  } finally {
-    children.killAll();
+  };
+
+  let ready = true;
+  for (const step of [configStep, clusterStep, readyStep]) {
+    if (!(await attempt(step))) {
+      ready = false;
+      break;
+    }
   }
-  const report = run.report ?? buildReport('smoke', startedAt, Date.now() - startedAt.getTime(), run.results);
-  return { report, headline: headline(report), steps, ...(run.dir ? { dir: run.dir } : {}) };
+  if (ready) {
+    const checks = [healthStep];
+    if (run.lock) checks.push(digestStep);
+    for (const step of checks) await attempt(step);
+  } else {
+    for (const check of run.checks) run.results.push({ name: check.name, group: check.workload, status: 'skipped', durationMs: 0, error: 'not run: the workloads are not ready' });
+  }
+  // Without a plan there is nothing to report on (a config step that failed outright).
+  if (!run.boot.plan) throw firstFailure;
+  await attempt(reportsStep(startedAt));
+  if (run.dir && (run.report?.status === 'failed' || options.bundleAlways)) await attempt(bundleStep);
+  // Built again from every result: a reports step that failed to write fails the run too.
+  const report = buildReport('smoke', startedAt, Date.now() - startedAt.getTime(), run.results);
+  return { report, headline: headline(report), steps: records, ...(run.dir ? { dir: run.dir } : {}) };
 }
 
 /** The error a script throws for a failed smoke: each failed result on its own line. */

@@ -12,9 +12,8 @@ import { DEFAULT_RETRY, realClock } from './health.ts';
 import { readLock, type Lock } from '../images/lock.ts';
 import { sortForApply, renderStack } from '../render/manifests.ts';
 import { buildPlan, redactedPlanYaml, workloadsOf, type Plan, type PlanInputs } from '../render/plan.ts';
-import type { ChildSet } from '../tools/port-forward.ts';
 import { loadTemplates } from '../render/mustache.ts';
-import { appendStepSummary, buildReport, reportJson, reportJUnit, reportMarkdown, type NamedResult, type Report } from './report.ts';
+import { appendStepSummary, buildReport, maskReport, reportJson, reportJUnit, reportMarkdown, type NamedResult, type Report } from './report.ts';
 import { checkDigests, planChecks, runHealthChecks, stackPods, type MethodChoice, type PlannedCheck } from './checks.ts';
 import type { Output } from '../core/output.ts';
 import type { Step } from '../core/steps.ts';
@@ -34,8 +33,6 @@ export interface SmokeOptions {
   method?: MethodChoice;
   checkTimeoutMs?: number;
   signal?: AbortSignal;
-  /** The port-forward children, for a caller's own signal handler; one is made otherwise. */
-  children?: ChildSet;
   startedAt?: Date;
 }
 
@@ -116,19 +113,17 @@ export const readyStep = asResult('wait for workloads', 'workloads ready', ({ bo
   });
 });
 
-export function healthStep(children: ChildSet): Step<Run> {
-  return { name: 'health checks', async run(run) {
+export const healthStep: Step<Run> = { name: 'health checks', async run(run) {
     const from = run.results.length;
     const { options: o, boot: c } = run;
     run.results.push(...(await runHealthChecks(run.checks, {
-      kubectl: c.kubectl, namespace: c.config.namespace, env: c.session.env, children, clock: c.session.runner.clock, signal: o.signal, method: o.method,
+      kubectl: c.kubectl, namespace: c.config.namespace, signal: o.signal, method: o.method, mask: (text) => c.session.redactor.mask(text),
       policy: { ...DEFAULT_RETRY, deadlineMs: o.checkTimeoutMs ?? DEFAULT_RETRY.deadlineMs },
       onAttempt: (e) => o.output.verbose(`${e.check}: attempt ${e.attempt} via ${e.method}${e.outcome ? `: ${e.outcome.detail}` : ''}`),
     })));
     failIfAny(run, from, 'health checks');
     return `${run.results.length - from} passed (${[...new Set(run.results.slice(from).map((r) => r.method))].join(', ')})`;
   } };
-}
 
 export const digestStep: Step<Run> = { name: 'image digests', async run(run) {
   const from = run.results.length;
@@ -141,9 +136,9 @@ export const digestStep: Step<Run> = { name: 'image digests', async run(run) {
 export function reportsStep(startedAt: Date): Step<Run> {
   return { name: 'reports', async run(run) {
     const { options: o, boot: c } = run;
-    run.report = buildReport('smoke', startedAt, Date.now() - startedAt.getTime(), run.results);
-    run.dir = o.dir ?? (run.report.status === 'failed' ? o.failureDir : undefined);
     const { redactor, env } = c.session;
+    run.report = maskReport(buildReport('smoke', startedAt, Date.now() - startedAt.getTime(), run.results), (text) => redactor.mask(text));
+    run.dir = o.dir ?? (run.report.status === 'failed' ? o.failureDir : undefined);
     if (run.dir) for (const [file, text] of [['smoke.json', reportJson(run.report)], ['junit.xml', reportJUnit(run.report)]] as const) writeArtifact(run.dir, file, text, redactor);
     const summary = appendStepSummary(env.GITHUB_STEP_SUMMARY, redactor.mask(reportMarkdown(run.report)));
     return [run.dir && `smoke.json and junit.xml in ${run.dir}`, summary && 'step summary written'].filter(Boolean).join(', ') || 'nothing to write';
@@ -156,7 +151,8 @@ export const bundleStep: Step<Run> = { name: 'diagnostics bundle', async run(run
   const written = await writeBundle({
     dir: run.dir!, kubectl: c.kubectl, namespace: c.config.namespace, redactor,
     workloads: await workloadsToDiagnose(c.kubectl, c.config.namespace, c.plan, run.results),
-    manifestsYaml: c.plan && redactedPlanYaml(c.plan, redactor), lockText: run.lock && readFileSync(o.lockFile!, 'utf8'), summary: reportMarkdown(run.report!),
+    manifestsYaml: c.plan && redactedPlanYaml(c.plan), lockText: run.lock && readFileSync(o.lockFile!, 'utf8'), summary: reportMarkdown(run.report!),
+    alsoWritten: ['smoke.json', 'junit.xml'],
   });
   return `${written.length} files in ${run.dir}`;
 } };

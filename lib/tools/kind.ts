@@ -1,21 +1,29 @@
 /**
- * A kind cluster, reconciled like ctlptl does it: reuse a cluster of that name, else create it
- * with the generated kind config on stdin. Either way the kubeconfig context kind-<name> is
- * (re)exported, so a user whose kubeconfig was reset still gets a working context.
+ * kind, reconciled like ctlptl does it: reuse a cluster of that name, else create it with the
+ * generated kind config on stdin. A cluster this tool creates has the created-by label on
+ * every node (set through the kind config, so only a creation can add it); deleting a cluster
+ * requires it, so a cluster someone else made is never deleted.
  */
 import { stringify } from 'yaml';
+import type { Config } from '../config/schema.ts';
 import { run, type Runner } from '../core/exec.ts';
 import type { Redactor } from '../core/redact.ts';
-import type { Config } from '../config/schema.ts';
+import { CREATED_BY, MANAGED_BY } from '../render/names.ts';
 
 export function kindContext(name: string): string {
   return `kind-${name}`;
 }
 
-/** The kind Cluster config: our defaults deep-merged with cluster.kind.config. */
+/**
+ * The kind Cluster config: our defaults deep-merged with cluster.kind.config, then our
+ * created-by label on every node (the user's nodes list included).
+ */
 export function kindClusterConfig(config: Config): Record<string, unknown> {
   const base: Record<string, unknown> = { kind: 'Cluster', apiVersion: 'kind.x-k8s.io/v1alpha4', name: config.cluster.name };
-  return deepMerge(base, config.cluster.kind.config);
+  const merged = deepMerge(base, config.cluster.kind.config);
+  const nodes = Array.isArray(merged.nodes) && merged.nodes.length > 0 ? (merged.nodes as Record<string, unknown>[]) : [{ role: 'control-plane' }];
+  merged.nodes = nodes.map((node) => ({ ...node, labels: { ...(isPlainObject(node.labels) ? node.labels : {}), [CREATED_BY]: MANAGED_BY } }));
+  return merged;
 }
 
 function deepMerge(into: Record<string, unknown>, from: Record<string, unknown>): Record<string, unknown> {
@@ -33,28 +41,32 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 /** `kind get clusters` prints one name per line on stdout ("No kind clusters found." goes to stderr). */
 export function parseClusterList(stdout: string): string[] {
-  return stdout.split('\n').map((line) => line.trim()).filter(Boolean);
+  return stdout
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
 }
 
 export async function kindClusters(runner: Runner, redactor?: Redactor): Promise<string[]> {
   return parseClusterList((await run(runner, ['kind', 'get', 'clusters'], { timeoutMs: 30_000 }, redactor)).stdout);
 }
 
-/** Creates the cluster unless it exists; returns "reused" or "created". */
-export async function ensureKindCluster(runner: Runner, config: Config, redactor?: Redactor): Promise<'reused' | 'created'> {
+export async function createKindCluster(runner: Runner, config: Config, redactor?: Redactor): Promise<void> {
   const { name, kind } = config.cluster;
-  if ((await kindClusters(runner, redactor)).includes(name)) {
-    await run(runner, ['kind', 'export', 'kubeconfig', '--name', name], { timeoutMs: 30_000 }, redactor);
-    return 'reused';
-  }
   const argv = ['kind', 'create', 'cluster', '--name', name, '--config', '-', '--wait', '120s', ...(kind.nodeImage ? ['--image', kind.nodeImage] : [])];
   await run(runner, argv, { input: stringify(kindClusterConfig(config)), timeoutMs: 10 * 60_000 }, redactor);
-  return 'created';
 }
 
-/** Deletes the cluster; a cluster that does not exist is not an error. */
-export async function deleteKindCluster(runner: Runner, name: string, redactor?: Redactor): Promise<'deleted' | 'not found'> {
-  if (!(await kindClusters(runner, redactor)).includes(name)) return 'not found';
+/** (Re)writes the kind-<name> context into the kubeconfig, for a user whose kubeconfig was reset. */
+export async function exportKubeconfig(runner: Runner, name: string, redactor?: Redactor): Promise<void> {
+  await run(runner, ['kind', 'export', 'kubeconfig', '--name', name], { timeoutMs: 30_000 }, redactor);
+}
+
+export async function deleteKindCluster(runner: Runner, name: string, redactor?: Redactor): Promise<void> {
   await run(runner, ['kind', 'delete', 'cluster', '--name', name], { timeoutMs: 5 * 60_000 }, redactor);
-  return 'deleted';
+}
+
+/** Loads a local image onto every node of the cluster. */
+export async function loadImage(runner: Runner, name: string, image: string, redactor?: Redactor): Promise<void> {
+  await run(runner, ['kind', 'load', 'docker-image', image, '--name', name], { timeoutMs: 10 * 60_000 }, redactor);
 }

@@ -9,7 +9,7 @@
 import { diagnoseFinding } from './diagnose.ts';
 import type { Kubectl } from '../tools/kubectl.ts';
 import { isWorkload, type WorkloadRef } from '../render/manifests.ts';
-import { PART_OF } from '../render/names.ts';
+import { PART_OF_SELECTOR } from '../render/names.ts';
 import { WorkloadWatch } from './watch.ts';
 import {
   findingKey, podFindings, workloadFindings, workloadProgress, workloadReady,
@@ -94,10 +94,9 @@ export function assess(snapshot: Snapshot, expected: WorkloadRef[]): Assessment 
   return { pending, findings };
 }
 
-const SELECTOR = `app.kubernetes.io/part-of=${PART_OF}`;
 
 async function snapshot(kubectl: Kubectl, namespace: string): Promise<Snapshot> {
-  const list = await kubectl.json<{ items: (Workload | Pod)[] }>(['get', 'deployments,statefulsets,pods', '-n', namespace, '-l', SELECTOR], { timeoutMs: 30_000 });
+  const list = await kubectl.json<{ items: (Workload | Pod)[] }>(['get', 'deployments,statefulsets,pods', '-n', namespace, '-l', PART_OF_SELECTOR], { timeoutMs: 30_000 });
   return {
     workloads: list.items.filter((item): item is Workload => isWorkload(item)),
     pods: list.items.filter((item): item is Pod => item.kind === 'Pod'),
@@ -127,8 +126,9 @@ export async function waitForWorkloads(kubectl: Kubectl, namespace: string, expe
   let triedWatch = false;
   let toldFallback = false;
   try {
-    // Bounded by the deadline; a poll is one kubectl call, a watched round none.
-    while (now() - started < options.timeoutMs) {
+    // Bounded by the deadline (always one look, even with a zero timeout); a poll is one
+    // kubectl call, a watched round none.
+    for (let first = true; first || now() - started < options.timeoutMs; first = false) {
       if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : new Error(`interrupted (${String(options.signal.reason)})`);
       const watching = watch !== undefined && watch.ended === undefined;
       if (watch?.ended && !toldFallback) {
@@ -148,7 +148,7 @@ export async function waitForWorkloads(kubectl: Kubectl, namespace: string, expe
       // changes from here on. Should a stream be orphaned, kubectl ends it 30 s after the timeout.
       if (!triedWatch && options.watch !== false) {
         triedWatch = true;
-        watch = WorkloadWatch.start(kubectl, namespace, SELECTOR, options.timeoutMs + 30_000);
+        watch = WorkloadWatch.start(kubectl, namespace, PART_OF_SELECTOR, options.timeoutMs + 30_000);
       }
       const remaining = Math.max(0, options.timeoutMs - (now() - started));
       if (watch !== undefined && watch.ended === undefined) await watch.changed(Math.min(WATCH_RECHECK_MS, remaining));

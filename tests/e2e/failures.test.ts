@@ -46,7 +46,7 @@ fails('a wrong registry password is caught by the pull check before anything is 
   assert.is(r.code, 1, r.stderr);
   assert.match(r.stderr, /✗ check pulls/);
   assert.match(r.stderr, /401 Unauthorized .*rejected the credentials from DEMON_E2E_REGISTRY_USER \/ DEMON_E2E_REGISTRY_PASSWORD/);
-  assert.not.match(r.stderr, /✓ namespace/);
+  assert.not.match(r.stderr, /✓ apply/);
   assert.not.match(r.stderr, 'definitely-wrong-password');
 });
 

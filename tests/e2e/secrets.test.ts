@@ -56,12 +56,12 @@ rotate('an unchanged credential changes nothing; a changed one restarts exactly 
   assert.is(runScript('bootstrap.mts', ['--config', file], env).code, 0);
   const same = runScript('secrets.mts', ['--config', file], env);
   assert.is(same.code, 0, same.stderr);
-  assert.match(same.stderr, /✓ secrets: 2 unchanged/);
+  assert.match(same.stderr, /✓ apply: 2 unchanged/);
   assert.equal(Object.values(restartedAt()), [null, null, null]);
 
   const changed = runScript('secrets.mts', ['--config', file], { ...env, DEMON_API_TOKEN: 'second-api-token-value' });
   assert.is(changed.code, 0, changed.stderr);
-  assert.match(changed.stderr, /✓ secrets: 1 configured, 1 unchanged; restarted deployment\/runtime, deployment\/engine, deployment\/operate-ui/);
+  assert.match(changed.stderr, /✓ apply: 1 configured, 1 unchanged; restarted deployment\/runtime, deployment\/engine, deployment\/operate-ui/);
   assert.not.match(changed.stderr, 'second-api-token-value');
   const after = restartedAt();
   assert.ok(Object.values(after).every((value) => value !== null), JSON.stringify(after));

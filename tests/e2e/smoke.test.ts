@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ZxRunner } from '../../lib/core/exec.ts';
+import { ProcessRunner } from '../../lib/core/exec.ts';
+import { Children } from '../../lib/core/children.ts';
 import { Kubectl } from '../../lib/tools/kubectl.ts';
-import { ChildSet } from '../../lib/tools/port-forward.ts';
 import { Redactor } from '../../lib/core/redact.ts';
 import { planChecks, runHealthChecks } from '../../lib/smoke/checks.ts';
 import { parseConfig } from '../../lib/config/load.ts';
@@ -91,12 +91,12 @@ smoke('the API-server service proxy reaches every service, and the report says s
 
 smoke('a port-forward killed mid-check is restarted and the check recovers', async () => {
   const redactor = new Redactor();
-  const kubectl = new Kubectl(new ZxRunner({ env, redactor }), { context: h.context });
-  const children = new ChildSet();
+  const children = new Children();
+  const kubectl = new Kubectl(new ProcessRunner({ env, redactor, children }), { context: h.context });
   const killed: number[] = [];
   const checks = planChecks(parseConfig(healthyConfig)).filter((c) => c.workload === 'runtime');
   const results = await runHealthChecks(checks, {
-    kubectl, namespace: healthyNs, env, children, method: 'port-forward',
+    kubectl, namespace: healthyNs, method: 'port-forward',
     onAttempt: async (e) => {
       // Kill the real kubectl under the first check's first request, before the request.
       if (e.check === checks[0]!.name && e.attempt === 1 && e.forwardPid) {
@@ -167,8 +167,8 @@ smoke('Ctrl-C (SIGINT to the smoke process) leaves no kubectl port-forward behin
   const timer = setTimeout(() => run.child.kill('SIGKILL'), 20_000);
   const { code } = await run.done;
   clearTimeout(timer);
-  assert.is(code, 1, run.stderr());
-  assert.match(run.stderr(), /error: interrupted by SIGINT: every port-forward was stopped/);
+  assert.is(code, 130, run.stderr());
+  assert.match(run.stderr(), /error: interrupted by SIGINT: every tool it started was stopped/);
   assert.ok(await allGone(children), `still running: ${children}`);
   assert.equal(portForwardPids(brokenNs), []);
 });

@@ -43,7 +43,7 @@ export class FakeRunner implements Runner {
     if (!entry) throw new Error(`unexpected command: ${JSON.stringify(argv)}`);
     if (entry.times > 0) entry.times -= 1;
     const reply = typeof entry.reply === 'function' ? entry.reply(argv, options) : entry.reply;
-    return { argv, exitCode: reply.exitCode ?? 0, stdout: reply.stdout ?? '', stderr: reply.stderr ?? '', durationMs: 1, timedOut: false };
+    return { argv, exitCode: reply.exitCode ?? 0, stdout: reply.stdout ?? '', stderr: reply.stderr ?? '', durationMs: 1, timedOut: false, ...(options?.sensitiveStdout ? { sensitiveStdout: true } : {}) };
   }
 
   argvs(): string[][] {
