@@ -9,8 +9,16 @@ import { stats, type BenchResult } from './stats.ts';
 
 const SCRIPT = join(REPO_ROOT, 'scripts', 'bootstrap.mts');
 const LAUNCHERS: { name: string; argv: string[]; runs: number }[] = [
-  { name: 'node --import tsx scripts/bootstrap.mts --dry-run', argv: [process.execPath, '--import', 'tsx', SCRIPT, '--dry-run'], runs: 10 },
-  { name: 'tsx scripts/bootstrap.mts --dry-run', argv: [process.execPath, join(REPO_ROOT, 'node_modules/tsx/dist/cli.mjs'), SCRIPT, '--dry-run'], runs: 10 },
+  {
+    name: 'node --import tsx scripts/bootstrap.mts --dry-run',
+    argv: [process.execPath, '--import', 'tsx', SCRIPT, '--dry-run'],
+    runs: 10,
+  },
+  {
+    name: 'tsx scripts/bootstrap.mts --dry-run',
+    argv: [process.execPath, join(REPO_ROOT, 'node_modules/tsx/dist/cli.mjs'), SCRIPT, '--dry-run'],
+    runs: 10,
+  },
   { name: 'npx tsx scripts/bootstrap.mts --dry-run', argv: ['npx', 'tsx', SCRIPT, '--dry-run'], runs: 5 },
 ];
 

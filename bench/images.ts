@@ -46,12 +46,19 @@ export function benchImages(runs = 5): BenchResult[] {
   const work = mkdtempSync(join(tmpdir(), 'demon-bench-images-'));
   const dockerConfig = mkdtempSync(join(tmpdir(), 'demon-bench-docker-'));
   const dockerEnv = { ...process.env, DOCKER_CONFIG: dockerConfig };
-  execFileSync('docker', ['login', h.registry, '--username', h.registryUser, '--password-stdin'], { input: h.registryPassword, env: dockerEnv, stdio: ['pipe', 'ignore', 'ignore'] });
+  execFileSync('docker', ['login', h.registry, '--username', h.registryUser, '--password-stdin'], {
+    input: h.registryPassword,
+    env: dockerEnv,
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
   const commit = execFileSync('git', ['-C', checkout, 'rev-parse', '--short=7', 'HEAD'], { encoding: 'utf8' }).trim();
 
   const runTool = (configFile: string, lockFile: string) => {
     const started = performance.now();
-    const result = spawnSync(TSX[0]!, [...TSX.slice(1), '--config', configFile, '--lock', lockFile, '--force'], { env: { ...process.env, ...h.env }, encoding: 'utf8' });
+    const result = spawnSync(TSX[0]!, [...TSX.slice(1), '--config', configFile, '--lock', lockFile, '--force'], {
+      env: { ...process.env, ...h.env },
+      encoding: 'utf8',
+    });
     if (result.status !== 0) throw new Error(`build-images failed: ${result.stderr}`);
     return { wallMs: performance.now() - started, stepsMs: reportedMs(result.stderr) };
   };
@@ -60,7 +67,23 @@ export function benchImages(runs = 5): BenchResult[] {
     const started = performance.now();
     for (const [name, port] of Object.entries(COMPONENT_PORTS)) {
       const base = `${h.registry}/${handRepo}/${name}`;
-      execFileSync('docker', ['build', '-q', '--file', join(checkout, name, 'Dockerfile'), '--build-arg', `PORT=${port}`, '--tag', `${base}:sha-${commit}`, '--tag', `${base}:main`, checkout], { env: dockerEnv, stdio: 'ignore' });
+      execFileSync(
+        'docker',
+        [
+          'build',
+          '-q',
+          '--file',
+          join(checkout, name, 'Dockerfile'),
+          '--build-arg',
+          `PORT=${port}`,
+          '--tag',
+          `${base}:sha-${commit}`,
+          '--tag',
+          `${base}:main`,
+          checkout,
+        ],
+        { env: dockerEnv, stdio: 'ignore' },
+      );
       execFileSync('docker', ['push', `${base}:sha-${commit}`], { env: dockerEnv, stdio: 'ignore' });
       execFileSync('docker', ['push', `${base}:main`], { env: dockerEnv, stdio: 'ignore' });
     }
@@ -68,7 +91,22 @@ export function benchImages(runs = 5): BenchResult[] {
   };
   const writeConfig = (i: number) => {
     const configFile = join(work, `demon-${i}.yaml`);
-    writeFileSync(configFile, stringify({ components: builtComponents(h.registry, unique('bench')), registries: [{ name: 'e2e', server: h.registry, usernameEnv: 'DEMON_E2E_REGISTRY_USER', passwordEnv: 'DEMON_E2E_REGISTRY_PASSWORD', appliesTo: ['runtime'] }], build: { source: checkout } }));
+    writeFileSync(
+      configFile,
+      stringify({
+        components: builtComponents(h.registry, unique('bench')),
+        registries: [
+          {
+            name: 'e2e',
+            server: h.registry,
+            usernameEnv: 'DEMON_E2E_REGISTRY_USER',
+            passwordEnv: 'DEMON_E2E_REGISTRY_PASSWORD',
+            appliesTo: ['runtime'],
+          },
+        ],
+        build: { source: checkout },
+      }),
+    );
     return configFile;
   };
 
@@ -96,18 +134,35 @@ export function benchImages(runs = 5): BenchResult[] {
   const warm: number[] = [];
   for (let i = 0; i < 5; i++) {
     const started = performance.now();
-    const result = spawnSync(TSX[0]!, [...TSX.slice(1), '--config', configFile, '--lock', lockFile], { env: { ...process.env, ...h.env }, encoding: 'utf8' });
-    if (result.status !== 0 || !/unchanged: every image matches the lock/.test(result.stderr)) throw new Error(`warm run was not a no-op: ${result.stderr}`);
+    const result = spawnSync(TSX[0]!, [...TSX.slice(1), '--config', configFile, '--lock', lockFile], {
+      env: { ...process.env, ...h.env },
+      encoding: 'utf8',
+    });
+    if (result.status !== 0 || !/unchanged: every image matches the lock/.test(result.stderr))
+      throw new Error(`warm run was not a no-op: ${result.stderr}`);
     warm.push(performance.now() - started);
   }
-  const ratio = (a: number[], b: number[]) => `${(stats(a).medianMs / stats(b).medianMs).toFixed(2)}x the hand-run sequence`;
+  const ratio = (a: number[], b: number[]) =>
+    `${(stats(a).medianMs / stats(b).medianMs).toFixed(2)}x the hand-run sequence`;
   return [
     { name: 'build-images warm no-op (3 images unchanged)', ...stats(warm), target: '< 3000 ms' },
-    { name: 'build-images cold build + push of 3 images (nothing cached)', ...stats(cold.tool), note: `${ratio(cold.tool, cold.byHand)}; target <= 1.3x` },
+    {
+      name: 'build-images cold build + push of 3 images (nothing cached)',
+      ...stats(cold.tool),
+      note: `${ratio(cold.tool, cold.byHand)}; target <= 1.3x`,
+    },
     { name: '  its steps alone (without Node start-up)', ...stats(cold.steps), note: ratio(cold.steps, cold.byHand) },
     { name: '  the same docker build + docker push commands by hand, in sequence', ...stats(cold.byHand) },
-    { name: 'build-images build + push with docker\'s build cache warm (new repositories only)', ...stats(cached.tool), note: ratio(cached.tool, cached.byHand) },
-    { name: '  its steps alone (without Node start-up)', ...stats(cached.steps), note: ratio(cached.steps, cached.byHand) },
+    {
+      name: "build-images build + push with docker's build cache warm (new repositories only)",
+      ...stats(cached.tool),
+      note: ratio(cached.tool, cached.byHand),
+    },
+    {
+      name: '  its steps alone (without Node start-up)',
+      ...stats(cached.steps),
+      note: ratio(cached.steps, cached.byHand),
+    },
     { name: '  the same commands by hand, build cache warm', ...stats(cached.byHand) },
   ];
 }

@@ -24,28 +24,48 @@ import { stats, type BenchResult } from './stats.ts';
 async function oneNightly(h: ReturnType<typeof harness>, nats: string, checkout: string) {
   const work = mkdtempSync(join(tmpdir(), 'demon-bench-nightly-'));
   const configFile = join(work, 'demon.yaml');
-  writeFileSync(configFile, stringify({
-    cluster: { provider: 'existing', context: h.context },
-    namespace: unique('bench'),
-    nats: { image: nats },
-    components: builtComponents(h.registry, unique('repo')),
-    registries: [{ name: 'e2e', server: h.registry, usernameEnv: 'DEMON_E2E_REGISTRY_USER', passwordEnv: 'DEMON_E2E_REGISTRY_PASSWORD', appliesTo: ['nats', 'runtime', 'engine', 'operate-ui'] }],
-    build: { source: checkout },
-    nightly: { artifacts: join(work, 'artifacts'), history: join(work, 'history.jsonl') },
-  }));
+  writeFileSync(
+    configFile,
+    stringify({
+      cluster: { provider: 'existing', context: h.context },
+      namespace: unique('bench'),
+      nats: { image: nats },
+      components: builtComponents(h.registry, unique('repo')),
+      registries: [
+        {
+          name: 'e2e',
+          server: h.registry,
+          usernameEnv: 'DEMON_E2E_REGISTRY_USER',
+          passwordEnv: 'DEMON_E2E_REGISTRY_PASSWORD',
+          appliesTo: ['nats', 'runtime', 'engine', 'operate-ui'],
+        },
+      ],
+      build: { source: checkout },
+      nightly: { artifacts: join(work, 'artifacts'), history: join(work, 'history.jsonl') },
+    }),
+  );
   const runId = unique('run');
   const config = nightlyConfig(loadConfig(configFile), runId);
   const redactor = new Redactor();
   const env = { ...process.env, ...h.env };
   const clock = new ToolClock();
   const session = testSession(new ProcessRunner({ env, redactor, clock }), { env, redactor, clock });
-  const context = nightlyContext(config, configFile, session, { runDir: join(work, 'artifacts', runId), runId, lockFile: join(work, 'images.lock.json'), retain: false, signal: new AbortController().signal });
+  const context = nightlyContext(config, configFile, session, {
+    runDir: join(work, 'artifacts', runId),
+    runId,
+    lockFile: join(work, 'images.lock.json'),
+    retain: false,
+    signal: new AbortController().signal,
+  });
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
-  const result = await runPipeline(nightlySteps(context), nightlyFinally(), context, session.output, { deadlineMs: 10 * 60_000 });
+  const result = await runPipeline(nightlySteps(context), nightlyFinally(), context, session.output, {
+    deadlineMs: 10 * 60_000,
+  });
   const wallMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
-  if (result.failed || result.finallyFailed.length) throw new Error(`the nightly did not pass:\n${session.output.lines.join('\n')}`);
+  if (result.failed || result.finallyFailed.length)
+    throw new Error(`the nightly did not pass:\n${session.output.lines.join('\n')}`);
   // Time inside tools is the union of their lifetimes (parallel builds count once), including
   // the wait's watch streams and each port-forward's start-up; not the HTTP checks through it.
   const insideMs = clock.busyMs();
@@ -73,8 +93,20 @@ export async function benchNightly(runs = 3): Promise<BenchResult[]> {
   };
   const median = samples.slice().sort((a, b) => a.wallMs - b.wallMs)[Math.floor(samples.length / 2)]!;
   return [
-    { name: 'green nightly on the e2e cluster (wall)', ...stats(samples.map((s) => s.wallMs)), note: `steps of the median run: ${median.shares}` },
-    { name: 'nightly: wall time outside docker/kubectl/git calls (%)', ...percent(samples.map((s) => s.overheadPercent)), target: '< 10 %', note: `median run: ${median.calls} tool runs, busy ${Math.round(median.insideMs)} ms of ${Math.round(median.wallMs)} ms; the wait's watch streams count as time inside kubectl; the rest is Node, the HTTP health checks through the port-forwards and registry API requests` },
-    { name: 'nightly: CPU time of the tool\'s own Node process, share of wall (%)', ...percent(samples.map((s) => s.cpuPercent)) },
+    {
+      name: 'green nightly on the e2e cluster (wall)',
+      ...stats(samples.map((s) => s.wallMs)),
+      note: `steps of the median run: ${median.shares}`,
+    },
+    {
+      name: 'nightly: wall time outside docker/kubectl/git calls (%)',
+      ...percent(samples.map((s) => s.overheadPercent)),
+      target: '< 10 %',
+      note: `median run: ${median.calls} tool runs, busy ${Math.round(median.insideMs)} ms of ${Math.round(median.wallMs)} ms; the wait's watch streams count as time inside kubectl; the rest is Node, the HTTP health checks through the port-forwards and registry API requests`,
+    },
+    {
+      name: "nightly: CPU time of the tool's own Node process, share of wall (%)",
+      ...percent(samples.map((s) => s.cpuPercent)),
+    },
   ];
 }

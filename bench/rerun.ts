@@ -42,7 +42,11 @@ async function toolRun(configFile: string, env: Record<string, string>) {
 /** The same work by hand: one apply of the whole plan on stdin, one look at the workloads. */
 function handRun(h: Harness, planYaml: string, namespace: string): number {
   const kubectl = (args: string[], input?: string) =>
-    execFileSync('kubectl', ['--kubeconfig', h.kubeconfig, '--context', h.context, ...args], { input, stdio: ['pipe', 'pipe', 'pipe'], timeout: 60_000 });
+    execFileSync('kubectl', ['--kubeconfig', h.kubeconfig, '--context', h.context, ...args], {
+      input,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      timeout: 60_000,
+    });
   const started = performance.now();
   kubectl(['apply', '--server-side', '--field-manager=demon-bootstrap', '-f', '-'], planYaml);
   kubectl(['get', 'deployments,statefulsets', '-n', namespace, '-o', 'name']);
@@ -71,7 +75,8 @@ export async function benchRerun(runs = 7): Promise<BenchResult[]> {
     let processes = 0;
     for (let i = 0; i < runs; i++) {
       const run = await toolRun(file, h.env);
-      if (run.changed !== 0) throw new Error(`re-run ${i} changed ${run.changed} objects; the cluster was not unchanged`);
+      if (run.changed !== 0)
+        throw new Error(`re-run ${i} changed ${run.changed} objects; the cluster was not unchanged`);
       const byHand = handRun(h, planYaml, namespace);
       tool.push(run.wallMs);
       hand.push(byHand);
@@ -80,13 +85,30 @@ export async function benchRerun(runs = 7): Promise<BenchResult[]> {
       const before = performance.now();
       const script = runScript('bootstrap.mts', ['--config', file, '--no-check-pull'], h.env);
       scripts.push(performance.now() - before);
-      if (script.code !== 0 || !/unchanged/.test(script.stderr)) throw new Error(`the script re-run failed or changed something:\n${script.stderr}`);
+      if (script.code !== 0 || !/unchanged/.test(script.stderr))
+        throw new Error(`the script re-run failed or changed something:\n${script.stderr}`);
     }
     return [
-      { name: 'bootstrap re-run, unchanged cluster, steps in-process', ...stats(tool), note: `${processes} kubectl processes per run` },
-      { name: 'hand-run: kubectl apply --server-side -f - + kubectl get workloads', ...stats(hand), note: '2 kubectl processes' },
-      { name: 'bootstrap re-run vs hand-run', ...stats(tool), note: `${ratio(ratios)} the hand-run (median of paired runs, ${range(ratios)}); target <= 1.2x` },
-      { name: 'the whole script re-run (node start to exit)', ...stats(scripts), note: 'Node and tsx start-up included' },
+      {
+        name: 'bootstrap re-run, unchanged cluster, steps in-process',
+        ...stats(tool),
+        note: `${processes} kubectl processes per run`,
+      },
+      {
+        name: 'hand-run: kubectl apply --server-side -f - + kubectl get workloads',
+        ...stats(hand),
+        note: '2 kubectl processes',
+      },
+      {
+        name: 'bootstrap re-run vs hand-run',
+        ...stats(tool),
+        note: `${ratio(ratios)} the hand-run (median of paired runs, ${range(ratios)}); target <= 1.2x`,
+      },
+      {
+        name: 'the whole script re-run (node start to exit)',
+        ...stats(scripts),
+        note: 'Node and tsx start-up included',
+      },
     ];
   } finally {
     deleteNamespace(h, namespace);

@@ -20,7 +20,8 @@ const results: BenchResult[] = [];
 
 if (want('dry-run')) results.push(...benchDryRun());
 const clusterUp = existsSync(join(STATE, 'env.sh'));
-const skipped = (name: string) => console.log(`${name}: skipped, the e2e cluster is not up (${STATE}/env.sh missing; run \`npm run cluster:up\`)`);
+const skipped = (name: string) =>
+  console.log(`${name}: skipped, the e2e cluster is not up (${STATE}/env.sh missing; run \`npm run cluster:up\`)`);
 if (want('rerun')) {
   if (clusterUp) results.push(...(await benchRerun()));
   else skipped('rerun');
@@ -40,5 +41,7 @@ if (want('smoke')) {
 
 for (const r of results) {
   const unit = r.name.endsWith('(%)') ? '%' : ' ms';
-  console.log(`${r.name}\n  median ${r.medianMs}${unit}, min ${r.minMs}${unit}, max ${r.maxMs}${unit} over ${r.runs} runs${r.target ? `; target ${r.target}` : ''}${r.note ? ` (${r.note})` : ''}`);
+  console.log(
+    `${r.name}\n  median ${r.medianMs}${unit}, min ${r.minMs}${unit}, max ${r.maxMs}${unit} over ${r.runs} runs${r.target ? `; target ${r.target}` : ''}${r.note ? ` (${r.note})` : ''}`,
+  );
 }

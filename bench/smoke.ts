@@ -28,7 +28,8 @@ async function checkPhase(h: Harness, config: ReturnType<typeof e2eConfig>, work
   const started = performance.now();
   const results = await runHealthChecks(checks, { kubectl, namespace: config.namespace as string });
   const ms = performance.now() - started;
-  if (results.some((r) => r.status !== 'passed')) throw new Error(`bench: a health check failed: ${JSON.stringify(results)}`);
+  if (results.some((r) => r.status !== 'passed'))
+    throw new Error(`bench: a health check failed: ${JSON.stringify(results)}`);
   return ms;
 }
 
@@ -46,8 +47,18 @@ export async function benchSmoke(runs = 5): Promise<BenchResult[]> {
   const broken = buildAndPush(h, brokenHealthContext(), 'runtime', '8080', unique('bench-broken'));
   const [threeNs, oneNs, brokenNs] = [unique('bench-smoke3'), unique('bench-smoke1'), unique('bench-smokex')];
   const three = e2eConfig(h, { namespace: threeNs, images });
-  const one = e2eConfig(h, { namespace: oneNs, images, components: [{ name: 'runtime', image: images.runtime, port: 8080 }] });
-  const bad = e2eConfig(h, { namespace: brokenNs, images, components: [{ name: 'runtime', image: broken, port: 8080, health: { liveness: BROKEN_HEALTH_PATH, readiness: '/ready' } }] });
+  const one = e2eConfig(h, {
+    namespace: oneNs,
+    images,
+    components: [{ name: 'runtime', image: images.runtime, port: 8080 }],
+  });
+  const bad = e2eConfig(h, {
+    namespace: brokenNs,
+    images,
+    components: [
+      { name: 'runtime', image: broken, port: 8080, health: { liveness: BROKEN_HEALTH_PATH, readiness: '/ready' } },
+    ],
+  });
   const files = [three, one, bad].map(writeConfig);
   try {
     for (const file of files) {
@@ -70,10 +81,24 @@ export async function benchSmoke(runs = 5): Promise<BenchResult[]> {
     const ratio = (a: number[], b: number[]) => (stats(a).medianMs / stats(b).medianMs).toFixed(2);
     return [
       { name: 'smoke health-check phase, 3 core services (5 checks, 3 port-forwards)', ...stats(phase3) },
-      { name: 'smoke health-check phase, 1 service (2 checks, 1 port-forward)', ...stats(phase1), note: `3 services take ${ratio(phase3, phase1)}x of 1`, target: '3 services <= 1.5x of 1' },
+      {
+        name: 'smoke health-check phase, 1 service (2 checks, 1 port-forward)',
+        ...stats(phase1),
+        note: `3 services take ${ratio(phase3, phase1)}x of 1`,
+        target: '3 services <= 1.5x of 1',
+      },
       { name: 'smoke.mts wall, 3 services + NATS (12 results)', ...stats(wall3) },
-      { name: 'smoke.mts wall, 1 service + NATS (6 results)', ...stats(wall1), note: `3 services take ${ratio(wall3, wall1)}x of 1`, target: '3 services <= 1.5x of 1' },
-      { name: 'smoke.mts wall to its failing exit, runtime health answering 500 (default settings)', ...stats(failing), target: '< 30000 ms' },
+      {
+        name: 'smoke.mts wall, 1 service + NATS (6 results)',
+        ...stats(wall1),
+        note: `3 services take ${ratio(wall3, wall1)}x of 1`,
+        target: '3 services <= 1.5x of 1',
+      },
+      {
+        name: 'smoke.mts wall to its failing exit, runtime health answering 500 (default settings)',
+        ...stats(failing),
+        target: '< 30000 ms',
+      },
     ];
   } finally {
     for (const ns of [threeNs, oneNs, brokenNs]) deleteNamespace(h, ns);

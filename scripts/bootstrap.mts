@@ -19,21 +19,59 @@ import { missingEnv } from '../lib/tools/preflight.ts';
 
 const FLAGS = {
   ...COMMON_FLAGS,
-  'dry-run': { type: 'boolean', description: 'print the YAML a real run would apply (Secret values masked); contact nothing', default: false },
-  diff: { type: 'boolean', description: 'show what a real run would change in the cluster, change nothing (exit 1 when it would change something)', default: false },
-  'no-prune': { type: 'boolean', description: 'keep objects the config no longer has (prune deletes them after a successful wait)', default: false },
-  'prune-volumes': { type: 'boolean', description: 'let prune delete PersistentVolumeClaims too (their data goes with them)', default: false },
-  'force-conflicts': { type: 'boolean', description: 'take fields that another tool manages (kubectl scale, edit) back to the config\'s values', default: false },
-  'no-check-pull': { type: 'boolean', description: 'skip asking the registries whether every image exists before deploying', default: false },
-  lock: { type: 'string', placeholder: 'FILE', description: 'pin built images to the digests in this lock file, when it exists', default: DEFAULT_LOCK_FILE },
-  'no-lock': { type: 'boolean', description: "deploy the config's image tags even when a lock file exists", default: false },
+  'dry-run': {
+    type: 'boolean',
+    description: 'print the YAML a real run would apply (Secret values masked); contact nothing',
+    default: false,
+  },
+  diff: {
+    type: 'boolean',
+    description:
+      'show what a real run would change in the cluster, change nothing (exit 1 when it would change something)',
+    default: false,
+  },
+  'no-prune': {
+    type: 'boolean',
+    description: 'keep objects the config no longer has (prune deletes them after a successful wait)',
+    default: false,
+  },
+  'prune-volumes': {
+    type: 'boolean',
+    description: 'let prune delete PersistentVolumeClaims too (their data goes with them)',
+    default: false,
+  },
+  'force-conflicts': {
+    type: 'boolean',
+    description: "take fields that another tool manages (kubectl scale, edit) back to the config's values",
+    default: false,
+  },
+  'no-check-pull': {
+    type: 'boolean',
+    description: 'skip asking the registries whether every image exists before deploying',
+    default: false,
+  },
+  lock: {
+    type: 'string',
+    placeholder: 'FILE',
+    description: 'pin built images to the digests in this lock file, when it exists',
+    default: DEFAULT_LOCK_FILE,
+  },
+  'no-lock': {
+    type: 'boolean',
+    description: "deploy the config's image tags even when a lock file exists",
+    default: false,
+  },
 } as const;
 
 await runMain(async (main) => {
-  const help = { usage: 'npx tsx scripts/bootstrap.mts [options]', summary: 'Deploy the Demon stack and wait until it is ready.' };
+  const help = {
+    usage: 'npx tsx scripts/bootstrap.mts [options]',
+    summary: 'Deploy the Demon stack and wait until it is ready.',
+  };
   const flags = parseCommand(main.argv, FLAGS, help, main.stdout);
   if (!flags) return 0;
-  if (flags['dry-run'] && flags.diff) throw new UsageError('--dry-run contacts nothing and --diff reads the cluster: pass one of them');
+  if (flags['dry-run'] && flags.diff)
+    throw new UsageError('--dry-run contacts nothing and --diff reads the cluster: pass one of them');
   const started = performance.now();
   const config = loadConfig(flags.config);
   const session = createSession(main, flags.verbose);
@@ -48,11 +86,18 @@ await runMain(async (main) => {
     for (const warning of plan.warnings) session.output.line(`warning: ${warning}`);
     main.stdout.write(redactedPlanYaml(plan));
     const count = plan.namespace.length + plan.secrets.length + plan.manifests.length;
-    session.output.line(`dry run: ${count} objects for namespace ${config.namespace}; nothing was contacted or changed`);
+    session.output.line(
+      `dry run: ${count} objects for namespace ${config.namespace}; nothing was contacted or changed`,
+    );
     return 0;
   }
 
-  const options = { checkPull: !flags['no-check-pull'], prune: !flags['no-prune'], pruneVolumes: flags['prune-volumes'], forceConflicts: flags['force-conflicts'] };
+  const options = {
+    checkPull: !flags['no-check-pull'],
+    prune: !flags['no-prune'],
+    pruneVolumes: flags['prune-volumes'],
+    forceConflicts: flags['force-conflicts'],
+  };
   const context = bootstrapContext(config, session, inputs, options);
   if (flags.diff) {
     await runSteps(diffSteps(), context, session.output);
@@ -60,9 +105,13 @@ await runMain(async (main) => {
     return diffSummary(context.diff!).changes > 0 ? 1 : 0;
   }
   await runSteps(bootstrapSteps(config, context.options), context, session.output);
-  const verdict = context.changed === 0 ? 'unchanged: the cluster already matched the config' : `${context.changed} objects created, changed or pruned`;
+  const verdict =
+    context.changed === 0
+      ? 'unchanged: the cluster already matched the config'
+      : `${context.changed} objects created, changed or pruned`;
   session.output.line(`bootstrap done in ${formatDuration(Math.round(performance.now() - started))}: ${verdict}`);
   session.output.line('reach the services with:');
-  for (const hint of accessHints(context.plan!, context.kubectl.target.context, config.namespace)) session.output.line(hint);
+  for (const hint of accessHints(context.plan!, context.kubectl.target.context, config.namespace))
+    session.output.line(hint);
   return 0;
 });

@@ -21,15 +21,36 @@ import { runStamp } from '../lib/core/steps.ts';
 const FLAGS = {
   ...COMMON_FLAGS,
   source: { type: 'string', placeholder: 'DIR', description: 'the Demon checkout to build (overrides build.source)' },
-  lock: { type: 'string', placeholder: 'FILE', description: 'lock file build-images keeps between runs', default: DEFAULT_LOCK_FILE },
-  'run-dir': { type: 'string', placeholder: 'DIR', description: 'where this run\'s evidence goes (default: <nightly.artifacts>/<UTC timestamp>)' },
-  'run-id': { type: 'string', placeholder: 'ID', description: 'names the run (and the namespace on an existing cluster); default: the UTC timestamp' },
+  lock: {
+    type: 'string',
+    placeholder: 'FILE',
+    description: 'lock file build-images keeps between runs',
+    default: DEFAULT_LOCK_FILE,
+  },
+  'run-dir': {
+    type: 'string',
+    placeholder: 'DIR',
+    description: "where this run's evidence goes (default: <nightly.artifacts>/<UTC timestamp>)",
+  },
+  'run-id': {
+    type: 'string',
+    placeholder: 'ID',
+    description: 'names the run (and the namespace on an existing cluster); default: the UTC timestamp',
+  },
   deadline: { type: 'string', placeholder: 'DURATION', description: 'overrides nightly.deadline' },
   retain: { type: 'boolean', description: 'keep the cluster or namespace afterwards, for debugging', default: false },
 } as const;
 
 await runMain(async (main) => {
-  const flags = parseCommand(main.argv, FLAGS, { usage: 'npx tsx scripts/nightly.mts [options]', summary: 'Build, deploy digest-pinned to a fresh cluster, smoke-test, collect evidence, tear down.' }, main.stdout);
+  const flags = parseCommand(
+    main.argv,
+    FLAGS,
+    {
+      usage: 'npx tsx scripts/nightly.mts [options]',
+      summary: 'Build, deploy digest-pinned to a fresh cluster, smoke-test, collect evidence, tear down.',
+    },
+    main.stdout,
+  );
   if (!flags) return 0;
   if (flags.deadline && !durationWithin('1m', '24h').safeParse(flags.deadline).success) {
     throw new UsageError(`--deadline must be a duration from 1m to 24h, such as "45m", not "${flags.deadline}"`);
@@ -38,14 +59,23 @@ await runMain(async (main) => {
   const stamp = runStamp(startedAt);
   const runId = (flags['run-id'] ?? stamp).toLowerCase().replace(/[^a-z0-9-]/g, '-');
   const loaded = loadConfig(flags.config);
-  const config = nightlyConfig(flags.source ? { ...loaded, build: { ...loaded.build, source: resolve(flags.source) } } : loaded, runId);
+  const config = nightlyConfig(
+    flags.source ? { ...loaded, build: { ...loaded.build, source: resolve(flags.source) } } : loaded,
+    runId,
+  );
   const runDir = resolve(flags['run-dir'] ?? `${config.nightly.artifacts}/${stamp}`);
   const session = createSession(main, flags.verbose);
 
   const deadlineMs = parseDuration(flags.deadline ?? config.nightly.deadline);
   // Steps stop their own work (watch streams, port-forwards) on Ctrl-C and at the deadline.
   const work = workSignal(session.signal, deadlineMs);
-  const context = nightlyContext(config, resolve(flags.config), session, { runDir, runId, lockFile: resolve(flags.lock), retain: flags.retain, signal: work.signal });
+  const context = nightlyContext(config, resolve(flags.config), session, {
+    runDir,
+    runId,
+    lockFile: resolve(flags.lock),
+    retain: flags.retain,
+    signal: work.signal,
+  });
   const result = await runPipeline(nightlySteps(context), nightlyFinally(), context, session.output, {
     deadlineMs,
     signal: session.signal,
@@ -60,6 +90,9 @@ await runMain(async (main) => {
   }
   // Past the preflight, images may have been pushed: a bad value found now is a failed run (1),
   // not "nothing was changed" (2).
-  if (failed) throw failed.error instanceof UsageError && failed.step !== 'preflight' ? new Error(describeError(failed.error)) : failed.error;
+  if (failed)
+    throw failed.error instanceof UsageError && failed.step !== 'preflight'
+      ? new Error(describeError(failed.error))
+      : failed.error;
   return result.finallyFailed.length ? 1 : 0;
 });

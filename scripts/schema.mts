@@ -12,16 +12,34 @@ import { runMain } from '../lib/core/main.ts';
 import { REPO_ROOT } from '../lib/core/session.ts';
 
 const FLAGS = {
-  check: { type: 'boolean', description: 'only check that the committed schema is current (exit 1 if not)', default: false },
+  check: {
+    type: 'boolean',
+    description: 'only check that the committed schema is current (exit 1 if not)',
+    default: false,
+  },
   help: { type: 'boolean', description: 'show this help', default: false },
 } as const;
 
 await runMain(async (main) => {
-  const flags = parseCommand(main.argv, FLAGS, { usage: 'npx tsx scripts/schema.mts [--check]', summary: 'Write config/demon.schema.json from lib/config/schema.ts.' }, main.stdout);
+  const flags = parseCommand(
+    main.argv,
+    FLAGS,
+    {
+      usage: 'npx tsx scripts/schema.mts [--check]',
+      summary: 'Write config/demon.schema.json from lib/config/schema.ts.',
+    },
+    main.stdout,
+  );
   if (!flags) return 0;
   const file = resolve(REPO_ROOT, 'config/demon.schema.json');
   const schema = configJsonSchema();
-  const current = (() => { try { return readFileSync(file, 'utf8'); } catch { return ''; } })();
+  const current = (() => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch {
+      return '';
+    }
+  })();
   if (current === schema) {
     main.stderr.write('config/demon.schema.json: unchanged\n');
     return 0;

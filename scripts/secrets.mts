@@ -21,12 +21,28 @@ import type { BootstrapContext } from '../lib/bootstrap/steps.ts';
 
 const FLAGS = {
   ...COMMON_FLAGS,
-  'check-pull': { type: 'boolean', description: 'only check, with the pull credentials, that every image exists (changes nothing)', default: false },
-  'dry-run': { type: 'boolean', description: 'print the Secrets (values masked) without contacting anything', default: false },
+  'check-pull': {
+    type: 'boolean',
+    description: 'only check, with the pull credentials, that every image exists (changes nothing)',
+    default: false,
+  },
+  'dry-run': {
+    type: 'boolean',
+    description: 'print the Secrets (values masked) without contacting anything',
+    default: false,
+  },
 } as const;
 
 await runMain(async (main) => {
-  const flags = parseCommand(main.argv, FLAGS, { usage: 'npx tsx scripts/secrets.mts [options]', summary: 'Create or update the Demon Secrets, or check image pulls with their credentials.' }, main.stdout);
+  const flags = parseCommand(
+    main.argv,
+    FLAGS,
+    {
+      usage: 'npx tsx scripts/secrets.mts [options]',
+      summary: 'Create or update the Demon Secrets, or check image pulls with their credentials.',
+    },
+    main.stdout,
+  );
   if (!flags) return 0;
   const config = loadConfig(flags.config);
   const session = createSession(main, flags.verbose);
@@ -37,7 +53,9 @@ await runMain(async (main) => {
     if (missing.length) throw new UsageError('dry run: some secret values are missing', missing);
     const plan = buildPlan(inputs);
     main.stdout.write(main.redactor.mask(toYaml(redactSecretObjects(plan.secrets))));
-    session.output.line(`dry run: ${plan.secrets.length} Secrets for namespace ${config.namespace}; nothing was contacted or changed`);
+    session.output.line(
+      `dry run: ${plan.secrets.length} Secrets for namespace ${config.namespace}; nothing was contacted or changed`,
+    );
     return 0;
   }
 

@@ -22,20 +22,51 @@ import type { MethodChoice } from '../lib/smoke/checks.ts';
 
 const FLAGS = {
   ...COMMON_FLAGS,
-  lock: { type: 'string', placeholder: 'FILE', description: 'lock file whose digests the running containers must carry; a missing file means no digest check', default: DEFAULT_LOCK_FILE },
+  lock: {
+    type: 'string',
+    placeholder: 'FILE',
+    description: 'lock file whose digests the running containers must carry; a missing file means no digest check',
+    default: DEFAULT_LOCK_FILE,
+  },
   'no-lock': { type: 'boolean', description: 'skip the digest check even when a lock file exists', default: false },
-  artifacts: { type: 'string', placeholder: 'DIR', description: 'write the reports and the diagnostics bundle here, even when every check passed (on failure they go to artifacts/smoke-<UTC time> by default)' },
-  method: { type: 'string', placeholder: 'HOW', description: 'auto (port-forward, API-server proxy when port-forward cannot work), port-forward or api-proxy', default: 'auto' },
-  'check-timeout': { type: 'string', placeholder: 'DURATION', description: 'deadline of each health check, retries included', default: '15s' },
+  artifacts: {
+    type: 'string',
+    placeholder: 'DIR',
+    description:
+      'write the reports and the diagnostics bundle here, even when every check passed (on failure they go to artifacts/smoke-<UTC time> by default)',
+  },
+  method: {
+    type: 'string',
+    placeholder: 'HOW',
+    description: 'auto (port-forward, API-server proxy when port-forward cannot work), port-forward or api-proxy',
+    default: 'auto',
+  },
+  'check-timeout': {
+    type: 'string',
+    placeholder: 'DURATION',
+    description: 'deadline of each health check, retries included',
+    default: '15s',
+  },
 } as const;
 const METHODS = ['auto', 'port-forward', 'api-proxy'];
 
 await runMain(async (main) => {
-  const flags = parseCommand(main.argv, FLAGS, { usage: 'npx tsx scripts/smoke.mts [options]', summary: 'Check that the deployed Demon stack is healthy, and collect diagnostics when it is not.' }, main.stdout);
+  const flags = parseCommand(
+    main.argv,
+    FLAGS,
+    {
+      usage: 'npx tsx scripts/smoke.mts [options]',
+      summary: 'Check that the deployed Demon stack is healthy, and collect diagnostics when it is not.',
+    },
+    main.stdout,
+  );
   if (!flags) return 0;
-  if (!METHODS.includes(flags.method)) throw new UsageError(`--method must be one of ${METHODS.join(', ')}, not "${flags.method}"`);
+  if (!METHODS.includes(flags.method))
+    throw new UsageError(`--method must be one of ${METHODS.join(', ')}, not "${flags.method}"`);
   if (!durationWithin('1s', '10m').safeParse(flags['check-timeout']).success) {
-    throw new UsageError(`--check-timeout must be a duration from 1s to 10m, such as "15s" or "1m", not "${flags['check-timeout']}"`);
+    throw new UsageError(
+      `--check-timeout must be a duration from 1s to 10m, such as "15s" or "1m", not "${flags['check-timeout']}"`,
+    );
   }
   const artifactsProblem = flags.artifacts && artifactsDirProblem(flags.artifacts, 'smoke.json');
   if (artifactsProblem) throw new UsageError(`--artifacts: ${artifactsProblem}`);
@@ -58,6 +89,8 @@ await runMain(async (main) => {
     startedAt,
   });
   if (outcome.report.status !== 'passed') throw smokeFailure(outcome);
-  session.output.line(`${outcome.headline} in ${((Date.now() - startedAt.getTime()) / 1000).toFixed(1)}s${outcome.dir ? `; reports in ${outcome.dir}` : ''}`);
+  session.output.line(
+    `${outcome.headline} in ${((Date.now() - startedAt.getTime()) / 1000).toFixed(1)}s${outcome.dir ? `; reports in ${outcome.dir}` : ''}`,
+  );
   return 0;
 });

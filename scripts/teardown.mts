@@ -21,11 +21,20 @@ import { providerFor } from '../lib/tools/provider.ts';
 const FLAGS = {
   ...COMMON_FLAGS,
   yes: { type: 'boolean', description: 'delete without asking (required when not on a terminal)', default: false },
-  'delete-volumes': { type: 'boolean', description: "also delete the stack's PersistentVolumeClaims, and the data in them", default: false },
+  'delete-volumes': {
+    type: 'boolean',
+    description: "also delete the stack's PersistentVolumeClaims, and the data in them",
+    default: false,
+  },
 } as const;
 
 await runMain(async (main) => {
-  const flags = parseCommand(main.argv, FLAGS, { usage: 'npx tsx scripts/teardown.mts [options]', summary: 'Delete what bootstrap created.' }, main.stdout);
+  const flags = parseCommand(
+    main.argv,
+    FLAGS,
+    { usage: 'npx tsx scripts/teardown.mts [options]', summary: 'Delete what bootstrap created.' },
+    main.stdout,
+  );
   if (!flags) return 0;
   const config = loadConfig(flags.config);
   const session = createSession(main, flags.verbose);
@@ -52,7 +61,13 @@ await runMain(async (main) => {
   const kubectl = new Kubectl(session.runner, provider.target, main.redactor);
   await runSteps(
     [
-      { name: 'preflight', run: async () => (await preflight({ provider, config, env: main.env, runner: session.runner, credentials: false })).join(', ') || 'tools found' },
+      {
+        name: 'preflight',
+        run: async () =>
+          (await preflight({ provider, config, env: main.env, runner: session.runner, credentials: false })).join(
+            ', ',
+          ) || 'tools found',
+      },
       {
         name: 'delete',
         async run() {

@@ -25,10 +25,16 @@ function recordedCluster(): FakeRunner {
     .on((a) => a.includes('get') && a.includes('pods'), { stdout: recorded('bundle-pods.json') })
     .on((a) => a.includes('get') && a.includes('events'), { stdout: recorded('bundle-events.json') })
     .on((a) => a.includes('rollout'), { stdout: recorded('bundle-rollout-status.stdout') })
-    .on((a) => a.includes('describe') && a.includes('deployment/runtime'), { stdout: recorded('bundle-describe-deployment.stdout') })
-    .on((a) => a.includes('describe') && a.includes('pods'), { stdout: `${recorded('bundle-describe-pods.stdout')}    API_TOKEN:  ${SENTINEL}\n` })
+    .on((a) => a.includes('describe') && a.includes('deployment/runtime'), {
+      stdout: recorded('bundle-describe-deployment.stdout'),
+    })
+    .on((a) => a.includes('describe') && a.includes('pods'), {
+      stdout: `${recorded('bundle-describe-pods.stdout')}    API_TOKEN:  ${SENTINEL}\n`,
+    })
     .on((a) => a.includes('logs') && a.includes('--previous'), { stdout: recorded('bundle-logs-previous.stdout') })
-    .on((a) => a.includes('logs'), { stdout: `${recorded('bundle-logs.stdout')}connecting with token ${SENTINEL} (${b64(SENTINEL)})\n` });
+    .on((a) => a.includes('logs'), {
+      stdout: `${recorded('bundle-logs.stdout')}connecting with token ${SENTINEL} (${b64(SENTINEL)})\n`,
+    });
 }
 
 function filesUnder(dir: string): Record<string, string> {
@@ -42,25 +48,40 @@ const runner = recordedCluster();
 let files: Record<string, string> = {};
 bundle.before(async () => {
   await writeBundle({
-    dir, kubectl: new Kubectl(runner, { context: 'demon-e2e' }), namespace: 'smoke-dev-b', redactor,
+    dir,
+    kubectl: new Kubectl(runner, { context: 'demon-e2e' }),
+    namespace: 'smoke-dev-b',
+    redactor,
     workloads: [{ kind: 'Deployment', name: 'runtime' }],
-    manifestsYaml: redactedPlanYaml(plan), lockText: '{"version": 1, "images": {}}\n',
+    manifestsYaml: redactedPlanYaml(plan),
+    lockText: '{"version": 1, "images": {}}\n',
     summary: '### smoke FAILED: 1 of 5 checks failed\n',
   });
   files = filesUnder(dir);
 });
 bundle('rollout status, describe, events, pod conditions, current and previous logs, manifests, lock, summary', () => {
   assert.equal(Object.keys(files).sort(), [
-    'images.lock.json', 'manifests.yaml', 'summary.md',
-    'workloads/runtime/describe.txt', 'workloads/runtime/events.txt',
-    `workloads/runtime/logs/${POD}.runtime.log`, `workloads/runtime/logs/${POD}.runtime.previous.log`,
-    'workloads/runtime/pods.txt', 'workloads/runtime/rollout-status.txt',
+    'images.lock.json',
+    'manifests.yaml',
+    'summary.md',
+    'workloads/runtime/describe.txt',
+    'workloads/runtime/events.txt',
+    `workloads/runtime/logs/${POD}.runtime.log`,
+    `workloads/runtime/logs/${POD}.runtime.previous.log`,
+    'workloads/runtime/pods.txt',
+    'workloads/runtime/rollout-status.txt',
   ]);
   assert.match(files['workloads/runtime/rollout-status.txt']!, 'deployment "runtime" successfully rolled out');
   assert.match(files['workloads/runtime/describe.txt']!, /Name:\s+runtime-55895995c7-np98g/);
-  assert.match(files['workloads/runtime/pods.txt']!, /container runtime: running, ready true, restarts 5, .*imageID 127\.0\.0\.1:5001\/demon-e2e\/runtime@sha256:/);
+  assert.match(
+    files['workloads/runtime/pods.txt']!,
+    /container runtime: running, ready true, restarts 5, .*imageID 127\.0\.0\.1:5001\/demon-e2e\/runtime@sha256:/,
+  );
   assert.match(files['workloads/runtime/pods.txt']!, /condition Ready=True/);
-  assert.match(files['workloads/runtime/events.txt']!, /Unhealthy \(x\d+\): Liveness probe failed: HTTP probe failed with statuscode: 500/);
+  assert.match(
+    files['workloads/runtime/events.txt']!,
+    /Unhealthy \(x\d+\): Liveness probe failed: HTTP probe failed with statuscode: 500/,
+  );
 });
 bundle('events of the workload, its ReplicaSet and its pods only, in time order', () => {
   const lines = files['workloads/runtime/events.txt']!.trim().split('\n');
@@ -88,7 +109,10 @@ bundle('no secret value, nor its base64, in any file; the masks are there instea
 });
 bundle('nothing asked for Secrets or kubeconfigs', () => {
   for (const argv of runner.argvs()) {
-    assert.not.ok(argv.some((a) => /^secrets?$|^secret\/|kubeconfig|^config$/.test(a)), argv.join(' '));
+    assert.not.ok(
+      argv.some((a) => /^secrets?$|^secret\/|kubeconfig|^config$/.test(a)),
+      argv.join(' '),
+    );
   }
 });
 
@@ -103,20 +127,38 @@ bounds('logs are fetched bounded and cut to their last bytes', () => {
 });
 
 const which = suite('bundle: which workloads get a section');
-const planOf = (names: string[]): Plan => ({ namespace: [], secrets: [], warnings: [], manifests: names.map((name) => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name } })) });
+const planOf = (names: string[]): Plan => ({
+  namespace: [],
+  secrets: [],
+  warnings: [],
+  manifests: names.map((name) => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name } })),
+});
 which('the ones a failed result names, plus any not ready now (recorded snapshots)', async () => {
   const ready = new FakeRunner().on(() => true, { stdout: recorded('bundle-workloads.json') });
   const failedHealth = [{ name: 'runtime /health', group: 'runtime', status: 'failed' as const, durationMs: 1 }];
-  assert.equal(await workloadsToDiagnose(new Kubectl(ready, { context: 'c' }), 'ns', planOf(['runtime', 'engine']), failedHealth), [{ kind: 'Deployment', name: 'runtime' }]);
+  assert.equal(
+    await workloadsToDiagnose(new Kubectl(ready, { context: 'c' }), 'ns', planOf(['runtime', 'engine']), failedHealth),
+    [{ kind: 'Deployment', name: 'runtime' }],
+  );
   const failures = new FakeRunner().on(() => true, { stdout: recorded('wait-snapshot-failures.json') });
   const waitFailed = [{ name: 'workloads ready', group: 'readiness', status: 'failed' as const, durationMs: 1 }];
-  const names = (await workloadsToDiagnose(new Kubectl(failures, { context: 'c' }), 'ns', planOf(['healthy', 'crashloop', 'notready']), waitFailed)).map((w) => w.name);
+  const names = (
+    await workloadsToDiagnose(
+      new Kubectl(failures, { context: 'c' }),
+      'ns',
+      planOf(['healthy', 'crashloop', 'notready']),
+      waitFailed,
+    )
+  ).map((w) => w.name);
   assert.equal(names, ['crashloop', 'notready']);
 });
 which('an unreachable cluster still bundles what the results name', async () => {
   const down = new FakeRunner().on(() => true, { exitCode: 1, stderr: recorded('kubectl-unreachable.stderr') });
   const failedHealth = [{ name: 'engine /health', group: 'engine', status: 'failed' as const, durationMs: 1 }];
-  assert.equal(await workloadsToDiagnose(new Kubectl(down, { context: 'c' }), 'ns', planOf(['runtime', 'engine']), failedHealth), [{ kind: 'Deployment', name: 'engine' }]);
+  assert.equal(
+    await workloadsToDiagnose(new Kubectl(down, { context: 'c' }), 'ns', planOf(['runtime', 'engine']), failedHealth),
+    [{ kind: 'Deployment', name: 'engine' }],
+  );
 });
 
 bundle.run();

@@ -46,7 +46,15 @@ cli('--dry-run prints exactly the golden plan on stdout and status on stderr, wi
 cli('--dry-run shows the digest-pinned references from the lock file', () => {
   const dir = mkdtempSync(join(tmpdir(), 'demon-cli-'));
   const digest = `sha256:${'d'.repeat(64)}`;
-  const entry = { repository: 'ghcr.io/afewell-hh/demon-runtime', tags: ['sha-1234567', 'main'], digest, pinned: `ghcr.io/afewell-hh/demon-runtime@${digest}`, sourceCommit: '1234567890', builtAt: '2026-11-26T00:00:00Z', contentHash: 'sha256:x' };
+  const entry = {
+    repository: 'ghcr.io/afewell-hh/demon-runtime',
+    tags: ['sha-1234567', 'main'],
+    digest,
+    pinned: `ghcr.io/afewell-hh/demon-runtime@${digest}`,
+    sourceCommit: '1234567890',
+    builtAt: '2026-11-26T00:00:00Z',
+    contentHash: 'sha256:x',
+  };
   writeFileSync(join(dir, 'images.lock.json'), JSON.stringify({ version: 1, images: { runtime: entry } }));
   const r = runScript('bootstrap.mts', ['--dry-run', '--lock', join(dir, 'images.lock.json')], { PATH: NO_TOOLS });
   assert.is(r.code, 0, r.stderr);
@@ -62,7 +70,14 @@ cli('--dry-run reports every missing credential at once, exit 2, nothing on stdo
   const r = runScript('bootstrap.mts', ['--dry-run', '--config', EVERYTHING], { PATH: NO_TOOLS, GHCR_TOKEN: '' });
   assert.is(r.code, 2);
   assert.is(r.stdout, '');
-  for (const name of ['DEMON_GITHUB_TOKEN', 'GHCR_USERNAME', 'DOCKERHUB_USERNAME', 'DOCKERHUB_TOKEN', 'GRAFANA_ADMIN_PASSWORD']) assert.match(r.stderr, `${name} is not set`);
+  for (const name of [
+    'DEMON_GITHUB_TOKEN',
+    'GHCR_USERNAME',
+    'DOCKERHUB_USERNAME',
+    'DOCKERHUB_TOKEN',
+    'GRAFANA_ADMIN_PASSWORD',
+  ])
+    assert.match(r.stderr, `${name} is not set`);
   assert.match(r.stderr, 'GHCR_TOKEN is empty');
 });
 cli('--dry-run with credentials never prints a secret value, on stdout or stderr', () => {
@@ -78,7 +93,11 @@ cli('--dry-run with credentials never prints a secret value, on stdout or stderr
 });
 cli('under GitHub Actions every secret is announced with ::add-mask:: on stderr, never on stdout', () => {
   const env = fakeEnv(loadConfig(EVERYTHING));
-  const r = runScript('bootstrap.mts', ['--dry-run', '--config', EVERYTHING], { PATH: NO_TOOLS, GITHUB_ACTIONS: 'true', ...env });
+  const r = runScript('bootstrap.mts', ['--dry-run', '--config', EVERYTHING], {
+    PATH: NO_TOOLS,
+    GITHUB_ACTIONS: 'true',
+    ...env,
+  });
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stderr, `::add-mask::${env.GHCR_TOKEN}`);
   assert.not.match(r.stdout, '::add-mask::');
@@ -99,18 +118,30 @@ cli('kind needs kind and docker too: all missing tools are named at once', () =>
 cli('an unreachable cluster is exit 1 and names the context', () => {
   const dir = mkdtempSync(join(tmpdir(), 'demon-cli-'));
   const kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(kubeconfig, [
-    'apiVersion: v1', 'kind: Config', 'current-context: nowhere',
-    'clusters: [{name: nowhere, cluster: {server: "https://127.0.0.1:1"}}]',
-    'users: [{name: nobody, user: {token: not-a-real-token}}]',
-    'contexts: [{name: nowhere, context: {cluster: nowhere, user: nobody}}]', '',
-  ].join('\n'));
-  writeFileSync(join(dir, 'demon.yaml'), `cluster: { provider: existing, context: nowhere, kubeconfig: ${kubeconfig} }\n`);
+  writeFileSync(
+    kubeconfig,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'current-context: nowhere',
+      'clusters: [{name: nowhere, cluster: {server: "https://127.0.0.1:1"}}]',
+      'users: [{name: nobody, user: {token: not-a-real-token}}]',
+      'contexts: [{name: nowhere, context: {cluster: nowhere, user: nobody}}]',
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(
+    join(dir, 'demon.yaml'),
+    `cluster: { provider: existing, context: nowhere, kubeconfig: ${kubeconfig} }\n`,
+  );
   const r = runScript('bootstrap.mts', ['--config', join(dir, 'demon.yaml')]);
   assert.is(r.code, 1, r.stderr);
   assert.match(r.stderr, /✓ preflight/);
   assert.match(r.stderr, /✗ apply/); // the first step that talks to the cluster
-  assert.match(r.stderr, /cannot reach the cluster of context "nowhere" in .*kubeconfig: .*127.0.0.1:1.*connection refused/);
+  assert.match(
+    r.stderr,
+    /cannot reach the cluster of context "nowhere" in .*kubeconfig: .*127.0.0.1:1.*connection refused/,
+  );
   assert.ok(r.stderr.split('\n').length < 12, `a short error, not kubectl's every retry:\n${r.stderr}`);
 });
 cli.run();

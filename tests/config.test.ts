@@ -45,12 +45,18 @@ for (const name of fixtures.filter((n) => n.startsWith('valid-'))) {
 valid('the default config is valid and deploys the whole stack to kind', () => {
   const config = loadConfig(join(REPO_ROOT, 'config', 'demon.yaml'));
   assert.is(config.cluster.provider, 'kind');
-  assert.equal(config.components.map((c) => c.name), ['runtime', 'engine', 'operate-ui']);
-  assert.equal(config.components.map((c) => c.health), [
-    { liveness: '/health', readiness: '/ready' },
-    { liveness: '/health', readiness: '/ready' },
-    { liveness: '/health', readiness: '/health' },
-  ]);
+  assert.equal(
+    config.components.map((c) => c.name),
+    ['runtime', 'engine', 'operate-ui'],
+  );
+  assert.equal(
+    config.components.map((c) => c.health),
+    [
+      { liveness: '/health', readiness: '/ready' },
+      { liveness: '/health', readiness: '/ready' },
+      { liveness: '/health', readiness: '/health' },
+    ],
+  );
 });
 valid('an empty document takes every default', () => {
   const config = parseConfig(null);
@@ -79,11 +85,17 @@ loading('durations parse to milliseconds', () => {
 loading.run();
 
 const jsonSchema = suite('config: JSON Schema for editors');
-jsonSchema('config/demon.schema.json is generated from the zod schema (run `npx tsx scripts/schema.mts` after changing lib/config/schema.ts)', () => {
-  assert.fixture(readFileSync(join(REPO_ROOT, 'config', 'demon.schema.json'), 'utf8'), configJsonSchema());
-});
+jsonSchema(
+  'config/demon.schema.json is generated from the zod schema (run `npx tsx scripts/schema.mts` after changing lib/config/schema.ts)',
+  () => {
+    assert.fixture(readFileSync(join(REPO_ROOT, 'config', 'demon.schema.json'), 'utf8'), configJsonSchema());
+  },
+);
 jsonSchema('the default config points editors at the schema', () => {
-  assert.match(readFileSync(join(REPO_ROOT, 'config', 'demon.yaml'), 'utf8'), /^# yaml-language-server: \$schema=\.\/demon\.schema\.json$/m);
+  assert.match(
+    readFileSync(join(REPO_ROOT, 'config', 'demon.yaml'), 'utf8'),
+    /^# yaml-language-server: \$schema=\.\/demon\.schema\.json$/m,
+  );
 });
 jsonSchema('every key in the schema is described and objects reject unknown keys', () => {
   const schema = JSON.parse(configJsonSchema()) as Record<string, unknown>;

@@ -41,7 +41,10 @@ redact('under GitHub Actions every form is announced, one escaped line each, as 
   const lines: string[] = [];
   const redactor = new Redactor((line) => lines.push(line));
   redactor.add('abc%0Adef\nLine2-Sentinel');
-  assert.ok(lines.every((line) => line.startsWith('::add-mask::') && !line.includes('\n')), lines.join(' | '));
+  assert.ok(
+    lines.every((line) => line.startsWith('::add-mask::') && !line.includes('\n')),
+    lines.join(' | '),
+  );
   assert.ok(lines.includes('::add-mask::abc%250Adef%0ALine2-Sentinel'), 'the whole value, %-encoded');
   assert.ok(lines.includes('::add-mask::Line2-Sentinel'), 'its second line alone');
   assert.is(escapeWorkflowData('a%b\r\nc'), 'a%25b%0D%0Ac');
@@ -99,7 +102,12 @@ exec('CommandError carries argv, exit code and output, shows a pastable line, an
   const redactor = new Redactor();
   redactor.add(SENTINEL);
   const runner = new ProcessRunner({ env: { PATH: process.env.PATH }, redactor });
-  const error = (await run(runner, ['sh', '-c', `echo "token ${SENTINEL} rejected" >&2; exit 4`, 'arg with space'], {}, redactor).catch((e: unknown) => e)) as CommandError;
+  const error = (await run(
+    runner,
+    ['sh', '-c', `echo "token ${SENTINEL} rejected" >&2; exit 4`, 'arg with space'],
+    {},
+    redactor,
+  ).catch((e: unknown) => e)) as CommandError;
   assert.instance(error, CommandError);
   assert.is(error.exitCode, 4);
   assert.is(error.argv[0], 'sh');
@@ -112,7 +120,10 @@ exec('verbose output is redacted too', async () => {
   const redactor = new Redactor();
   redactor.add(SENTINEL);
   const seen: string[] = [];
-  await new ProcessRunner({ env: { PATH: process.env.PATH }, redactor, onVerbose: (t) => seen.push(t) }).exec(['echo', SENTINEL]);
+  await new ProcessRunner({ env: { PATH: process.env.PATH }, redactor, onVerbose: (t) => seen.push(t) }).exec([
+    'echo',
+    SENTINEL,
+  ]);
   assert.is(seen.length, 1);
   assert.not.match(seen[0]!, SENTINEL);
 });
@@ -121,7 +132,9 @@ exec('stream: stdout as it comes, stderr masked, the end reported; stop() kills 
   redactor.add(SENTINEL);
   const runner = new ProcessRunner({ env: { PATH: process.env.PATH }, redactor });
   const chunks: string[] = [];
-  const done = await runner.stream(['sh', '-c', `printf 'a'; printf 'b'; echo "bad ${SENTINEL}" >&2; exit 5`], (c) => chunks.push(c)).exited;
+  const done = await runner.stream(['sh', '-c', `printf 'a'; printf 'b'; echo "bad ${SENTINEL}" >&2; exit 5`], (c) =>
+    chunks.push(c),
+  ).exited;
   assert.is(chunks.join(''), 'ab');
   assert.equal(done, { exitCode: 5, signal: null, stderr: 'bad ***\n' });
   const sleeper = runner.stream(['sleep', '30'], () => {});
@@ -133,11 +146,17 @@ exec('stream: stdout as it comes, stderr masked, the end reported; stop() kills 
 exec.run();
 
 const interrupt = suite('runMain: one interrupt path for every script');
-async function interrupted(signal: NodeJS.Signals): Promise<{ code: number | null; stderr: string; pids: number[]; credentialLeft: boolean }> {
+async function interrupted(
+  signal: NodeJS.Signals,
+): Promise<{ code: number | null; stderr: string; pids: number[]; credentialLeft: boolean }> {
   const dir = mkdtempSync(join(tmpdir(), 'demon-interrupt-'));
   const credential = join(dir, 'config.json');
   const pidFile = join(dir, 'pids');
-  const node = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'tests', 'helpers', 'interruptible.mts'), credential, pidFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const node = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(REPO_ROOT, 'tests', 'helpers', 'interruptible.mts'), credential, pidFile],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
   node.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => node.once('exit', (code) => resolve(code)));
@@ -150,7 +169,10 @@ async function interrupted(signal: NodeJS.Signals): Promise<{ code: number | nul
   // Signal node alone (not its group): the tools sit in groups of their own.
   node.kill(signal);
   // The tools sleep 60 s: a run that waited for them instead of stopping them fails here.
-  const code = await Promise.race([exited, new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 20_000))]);
+  const code = await Promise.race([
+    exited,
+    new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 20_000)),
+  ]);
   if (code === 'hung') {
     node.kill('SIGKILL');
     assert.unreachable(`still running 20 s after ${signal}: the interrupt did not stop its tools`);
@@ -174,7 +196,11 @@ async function allGoneWithin(pids: number[], ms = 5_000): Promise<number[]> {
   }
   return alive;
 }
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+  ['SIGHUP', 129],
+] as const) {
   interrupt(`${signal}: every tool and what it forked is stopped, the credential removed, exit ${code}`, async () => {
     const run = await interrupted(signal);
     assert.is(run.code, code, run.stderr);
@@ -199,14 +225,24 @@ clock('the tool clock counts overlapping runs once, and an open run up to now', 
   assert.equal([clock.busyMs(2000), clock.calls], [900, 3]);
 });
 clock('commandLine quotes only what needs quoting', () => {
-  assert.is(commandLine(['kubectl', '-n', 'demon', 'get', 'pods', '-o', 'go-template={{.x}}']), "kubectl -n demon get pods -o 'go-template={{.x}}'");
+  assert.is(
+    commandLine(['kubectl', '-n', 'demon', 'get', 'pods', '-o', 'go-template={{.x}}']),
+    "kubectl -n demon get pods -o 'go-template={{.x}}'",
+  );
 });
 clock.run();
 
 const steps = suite('steps');
 steps('prints one ✓ line per step with its outcome and duration', async () => {
   const output = memoryOutput(new Redactor());
-  await runSteps([{ name: 'one', run: async () => 'unchanged' }, { name: 'two', run: async () => undefined }], {}, output);
+  await runSteps(
+    [
+      { name: 'one', run: async () => 'unchanged' },
+      { name: 'two', run: async () => undefined },
+    ],
+    {},
+    output,
+  );
   assert.is(output.lines.length, 2);
   assert.match(output.lines[0]!, /^✓ one: unchanged \(\d+ms\)$/);
   assert.match(output.lines[1]!, /^✓ two \(\d+ms\)$/);
@@ -215,11 +251,25 @@ steps('stops at the first failure with a ✗ line and rethrows the error unchang
   const output = memoryOutput(new Redactor());
   const failure = new UsageError('bad');
   let thirdRan = false;
-  const error = await runSteps([
-    { name: 'one', run: async () => undefined },
-    { name: 'two', run: async () => { throw failure; } },
-    { name: 'three', run: async () => { thirdRan = true; } },
-  ], {}, output).catch((e: unknown) => e);
+  const error = await runSteps(
+    [
+      { name: 'one', run: async () => undefined },
+      {
+        name: 'two',
+        run: async () => {
+          throw failure;
+        },
+      },
+      {
+        name: 'three',
+        run: async () => {
+          thirdRan = true;
+        },
+      },
+    ],
+    {},
+    output,
+  ).catch((e: unknown) => e);
   assert.is(error, failure);
   assert.is(thirdRan, false);
   assert.match(output.lines[1]!, /^✗ two \(\d+ms\)$/);
@@ -236,13 +286,23 @@ steps.run();
 const flags = suite('flags and exit codes');
 flags('parses common flags with defaults', () => {
   assert.equal(parseFlags([], COMMON_FLAGS), { config: 'config/demon.yaml', verbose: false, help: false });
-  assert.equal(parseFlags(['--config', 'x.yaml', '--verbose'], COMMON_FLAGS), { config: 'x.yaml', verbose: true, help: false });
+  assert.equal(parseFlags(['--config', 'x.yaml', '--verbose'], COMMON_FLAGS), {
+    config: 'x.yaml',
+    verbose: true,
+    help: false,
+  });
 });
 flags('an unknown flag is a usage error with a suggestion', () => {
-  assert.throws(() => parseFlags(['--verbos'], COMMON_FLAGS), (e: Error) => e instanceof UsageError && /unknown option --verbos \(did you mean --verbose\?\)/.test(e.message));
+  assert.throws(
+    () => parseFlags(['--verbos'], COMMON_FLAGS),
+    (e: Error) => e instanceof UsageError && /unknown option --verbos \(did you mean --verbose\?\)/.test(e.message),
+  );
 });
 flags('a flag missing its value is a usage error', () => {
-  assert.throws(() => parseFlags(['--config'], COMMON_FLAGS), (e: Error) => e instanceof UsageError && /--config/.test(e.message));
+  assert.throws(
+    () => parseFlags(['--config'], COMMON_FLAGS),
+    (e: Error) => e instanceof UsageError && /--config/.test(e.message),
+  );
 });
 flags('help lists every flag with its default', () => {
   const text = helpText('x [options]', 'Does x.', COMMON_FLAGS);
@@ -252,15 +312,30 @@ flags('help lists every flag with its default', () => {
 flags('usage errors exit 2, everything else 1; problems are listed under the message', () => {
   assert.is(exitCodeFor(new UsageError('x')), 2);
   assert.is(exitCodeFor(new Error('x')), 1);
-  assert.equal([exitCodeFor(new InterruptedError('SIGINT')), exitCodeFor(new InterruptedError('SIGTERM')), exitCodeFor(new InterruptedError('SIGHUP'))], [130, 143, 129]);
-  assert.is(formatError(new UsageError('config invalid', ['a: bad', 'b: worse'])), 'error: config invalid\n  - a: bad\n  - b: worse');
+  assert.equal(
+    [
+      exitCodeFor(new InterruptedError('SIGINT')),
+      exitCodeFor(new InterruptedError('SIGTERM')),
+      exitCodeFor(new InterruptedError('SIGHUP')),
+    ],
+    [130, 143, 129],
+  );
+  assert.is(
+    formatError(new UsageError('config invalid', ['a: bad', 'b: worse'])),
+    'error: config invalid\n  - a: bad\n  - b: worse',
+  );
 });
 flags.run();
 
 const output = suite('output: spinner on a terminal, plain lines elsewhere');
 output('on a TTY the running step shows a spinner that is cleared before its ✓ line', async () => {
   let written = '';
-  const stream = { isTTY: true, write: (text: string) => { written += text; } };
+  const stream = {
+    isTTY: true,
+    write: (text: string) => {
+      written += text;
+    },
+  };
   const out = createOutput({ stream, redactor: new Redactor(), verbose: false, ci: false });
   assert.is(out.interactive, true);
   await runSteps([{ name: 'slow', run: () => new Promise((resolve) => setTimeout(resolve, 200)) }], {}, out);
@@ -269,7 +344,17 @@ output('on a TTY the running step shows a spinner that is cleared before its ✓
 });
 output('under CI there is no spinner and no escape code, even on a TTY', async () => {
   let written = '';
-  const out = createOutput({ stream: { isTTY: true, write: (text: string) => { written += text; } }, redactor: new Redactor(), verbose: false, ci: true });
+  const out = createOutput({
+    stream: {
+      isTTY: true,
+      write: (text: string) => {
+        written += text;
+      },
+    },
+    redactor: new Redactor(),
+    verbose: false,
+    ci: true,
+  });
   await runSteps([{ name: 'step', run: async () => 'done' }], {}, out);
   assert.match(written, /^✓ step: done \(\d+ms\)\n$/);
 });

@@ -16,9 +16,17 @@ const config = parseConfig({
   cluster: { provider: 'existing', context: 'demon-e2e' },
   namespace: 'rec',
   secrets: { data: { APP_TOKEN: 'DEMON_RECORDED_TOKEN' } },
-  components: ['runtime', 'engine', 'operate-ui'].map((name, i) => ({ name, image: `ghcr.io/afewell-hh/demon-${name}:main`, port: 8080 + i, replicas: 1 })),
+  components: ['runtime', 'engine', 'operate-ui'].map((name, i) => ({
+    name,
+    image: `ghcr.io/afewell-hh/demon-${name}:main`,
+    port: 8080 + i,
+    replicas: 1,
+  })),
 });
-const planWith = (token: string) => buildPlan(planInputs({ env: { DEMON_RECORDED_TOKEN: token }, redactor: new Redactor() }, config, 'config/demon.yaml'));
+const planWith = (token: string) =>
+  buildPlan(
+    planInputs({ env: { DEMON_RECORDED_TOKEN: token }, redactor: new Redactor() }, config, 'config/demon.yaml'),
+  );
 
 async function diffAgainst(lookFile: string, token = 'recorded-token-value') {
   const plan = planWith(token);
@@ -34,9 +42,15 @@ async function diffAgainst(lookFile: string, token = 'recorded-token-value') {
 const diff = suite('diff: what a real run would change');
 diff('replicas 2 in the cluster, 1 in the config: three Deployments change, with the field shown', async () => {
   const { result, runner } = await diffAgainst('converge-look-scaled.stdout');
-  assert.equal(result.objects.filter((o) => o.change === 'change').map((o) => `${o.object.kind} ${o.object.metadata.name}`), ['Deployment runtime', 'Deployment engine', 'Deployment operate-ui']);
+  assert.equal(
+    result.objects.filter((o) => o.change === 'change').map((o) => `${o.object.kind} ${o.object.metadata.name}`),
+    ['Deployment runtime', 'Deployment engine', 'Deployment operate-ui'],
+  );
   const text = formatDiff(result);
-  assert.match(text, /~ Deployment engine \(change\)\n {4}@@[^\n]*\n(?: {4}[ +-][^\n]*\n)*? {4}- {2}replicas: 2\n {4}\+ {2}replicas: 1\n/);
+  assert.match(
+    text,
+    /~ Deployment engine \(change\)\n {4}@@[^\n]*\n(?: {4}[ +-][^\n]*\n)*? {4}- {2}replicas: 2\n {4}\+ {2}replicas: 1\n/,
+  );
   assert.equal(diffSummary(result), { text: '0 to create, 3 to change, 8 unchanged, 0 to prune', changes: 3 });
   assert.ok(runner.argvs()[1]!.includes('--dry-run=server') && !runner.argvs()[1]!.includes('--force-conflicts'));
 });

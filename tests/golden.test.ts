@@ -36,7 +36,10 @@ for (const [name, file] of Object.entries(CASES)) {
     const yaml = redactedPlanYaml(plan);
     assert.not.match(yaml, /&#x2F;|&quot;|&amp;/);
     const documents = parseAllDocuments(yaml).map((d) => d.toJS() as { kind: string });
-    assert.equal(documents.map((d) => d.kind), planObjects(plan).map((o) => o.kind));
+    assert.equal(
+      documents.map((d) => d.kind),
+      planObjects(plan).map((o) => o.kind),
+    );
   });
 }
 golden.run();
@@ -54,7 +57,9 @@ order('namespace first, Secrets and ConfigMaps before the workloads that use the
 });
 order('a dry-run of the default config has one Deployment per component and NATS as a StatefulSet', () => {
   const { plan } = planFor(join(REPO_ROOT, CASES.default));
-  const workloads = plan.manifests.filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet').map((o) => `${o.kind}/${o.metadata.name}`);
+  const workloads = plan.manifests
+    .filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet')
+    .map((o) => `${o.kind}/${o.metadata.name}`);
   assert.equal(workloads, ['StatefulSet/nats', 'Deployment/runtime', 'Deployment/engine', 'Deployment/operate-ui']);
 });
 order.run();

@@ -3,16 +3,35 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { appendHistory, classify, compareDurations, median, readHistory, type HistoryEntry } from '../lib/nightly/history.ts';
+import {
+  appendHistory,
+  classify,
+  compareDurations,
+  median,
+  readHistory,
+  type HistoryEntry,
+} from '../lib/nightly/history.ts';
 
-const run = (result: 'passed' | 'failed', steps: Record<string, number>, failingStep?: string): HistoryEntry => ({ time: '2026-11-26T03:17:00Z', commit: 'abc1234', result, steps, ...(failingStep ? { failingStep } : {}) });
+const run = (result: 'passed' | 'failed', steps: Record<string, number>, failingStep?: string): HistoryEntry => ({
+  time: '2026-11-26T03:17:00Z',
+  commit: 'abc1234',
+  result,
+  steps,
+  ...(failingStep ? { failingStep } : {}),
+});
 
 const history = suite('nightly history');
 history('a failure after passes is new; after a failure it is repeated, with the streak', () => {
   const passes = [run('passed', {}), run('passed', {})];
-  assert.equal(classify(run('failed', {}, 'smoke'), passes), { kind: 'new failure', text: 'new failure at "smoke": first failure after 2 passing runs' });
+  assert.equal(classify(run('failed', {}, 'smoke'), passes), {
+    kind: 'new failure',
+    text: 'new failure at "smoke": first failure after 2 passing runs',
+  });
   const once = [...passes, run('failed', {}, 'smoke')];
-  assert.equal(classify(run('failed', {}, 'smoke'), once), { kind: 'repeated failure', text: 'repeated failure: 2 failed runs in a row, same step as before ("smoke")' });
+  assert.equal(classify(run('failed', {}, 'smoke'), once), {
+    kind: 'repeated failure',
+    text: 'repeated failure: 2 failed runs in a row, same step as before ("smoke")',
+  });
   assert.match(classify(run('failed', {}, 'bootstrap'), once).text, /now at "bootstrap" \(was "smoke"\)/);
 });
 history('a pass after failures is a recovery; the first run ever says so', () => {
@@ -34,7 +53,10 @@ history('appends one line per run and survives a torn last line', () => {
   appendHistory(file, run('passed', { a: 1 }));
   appendHistory(file, run('failed', { a: 2 }, 'a'));
   appendFileSync(file, '{"time": "torn');
-  assert.equal(readHistory(file).map((e) => e.result), ['passed', 'failed']);
+  assert.equal(
+    readHistory(file).map((e) => e.result),
+    ['passed', 'failed'],
+  );
   assert.equal(readHistory(join(file, 'missing')), []);
 });
 history.run();

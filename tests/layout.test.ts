@@ -10,7 +10,16 @@ import * as assert from 'uvu/assert';
 import { REPO_ROOT } from '../lib/core/session.ts';
 
 /** Lowest first. Folders on one level (bootstrap, images) may not import each other. */
-const LAYERS: string[][] = [['core'], ['config'], ['render'], ['tools'], ['wait'], ['bootstrap', 'images'], ['smoke'], ['nightly']];
+const LAYERS: string[][] = [
+  ['core'],
+  ['config'],
+  ['render'],
+  ['tools'],
+  ['wait'],
+  ['bootstrap', 'images'],
+  ['smoke'],
+  ['nightly'],
+];
 const LIB = join(REPO_ROOT, 'lib');
 
 const levelOf = (folder: string) => LAYERS.findIndex((level) => level.includes(folder));
@@ -24,7 +33,9 @@ function libFiles(dir = LIB): string[] {
 
 /** Every relative import of a file (static, type-only and dynamic), as absolute paths. */
 function importsOf(file: string, source = readFileSync(file, 'utf8')): string[] {
-  const specifiers = [...source.matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*|^\s*import\s+)['"](\.{1,2}\/[^'"]+)['"]/gm)].map((m) => m[1]!);
+  const specifiers = [
+    ...source.matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*|^\s*import\s+)['"](\.{1,2}\/[^'"]+)['"]/gm),
+  ].map((m) => m[1]!);
   return specifiers.map((specifier) => resolve(dirname(file), specifier));
 }
 
@@ -36,10 +47,17 @@ const layout = suite('layout: lib/ in folders by layer');
 
 layout('every lib/ file sits in a layer folder, and there is no barrel index.ts', () => {
   const loose = files.filter((file) => !relative(LIB, file).includes('/'));
-  assert.equal(loose.map((f) => relative(REPO_ROOT, f)), [], 'files directly in lib/');
+  assert.equal(
+    loose.map((f) => relative(REPO_ROOT, f)),
+    [],
+    'files directly in lib/',
+  );
   const unknown = [...new Set(files.map(folderOf))].filter((folder) => levelOf(folder) === -1);
   assert.equal(unknown, [], 'folders missing from the layer order in tests/layout.test.ts');
-  assert.equal(files.filter((f) => f.endsWith('/index.ts')).map((f) => relative(REPO_ROOT, f)), []);
+  assert.equal(
+    files.filter((f) => f.endsWith('/index.ts')).map((f) => relative(REPO_ROOT, f)),
+    [],
+  );
 });
 
 layout('imports only point down the layer order (or stay in their folder)', () => {
@@ -52,7 +70,8 @@ layout('imports only point down the layer order (or stay in their folder)', () =
       }
       const from = folderOf(file);
       const to = folderOf(target);
-      if (from !== to && levelOf(to) >= levelOf(from)) upward.push(`${relative(LIB, file)} -> ${relative(LIB, target)} (${from} may not import ${to})`);
+      if (from !== to && levelOf(to) >= levelOf(from))
+        upward.push(`${relative(LIB, file)} -> ${relative(LIB, target)} (${from} may not import ${to})`);
     }
   }
   assert.equal(upward, []);
@@ -78,7 +97,10 @@ layout('no import cycles between files (type-only imports included)', () => {
 layout('the checker sees a cycle and an upward import when there is one', () => {
   // The guard must be able to fail: an import through `import type` counts as an edge.
   const fake = join(LIB, 'core', 'x.ts');
-  assert.equal(importsOf(fake, "import type { A } from '../smoke/run.ts';\nconst m = await import('./y.ts');"), [join(LIB, 'smoke', 'run.ts'), join(LIB, 'core', 'y.ts')]);
+  assert.equal(importsOf(fake, "import type { A } from '../smoke/run.ts';\nconst m = await import('./y.ts');"), [
+    join(LIB, 'smoke', 'run.ts'),
+    join(LIB, 'core', 'y.ts'),
+  ]);
   assert.ok(levelOf('smoke') > levelOf('core'));
 });
 
@@ -86,7 +108,9 @@ layout("the README's layout tree names exactly the lib/ folders", () => {
   const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
   const tree = /## Layout\n[\s\S]*?```\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
   const named = [...tree.matchAll(/^\s*lib\/([a-z-]+)\//gm)].map((m) => m[1]!).sort();
-  const actual = readdirSync(LIB).filter((name) => statSync(join(LIB, name)).isDirectory()).sort();
+  const actual = readdirSync(LIB)
+    .filter((name) => statSync(join(LIB, name)).isDirectory())
+    .sort();
   assert.equal(named, actual);
 });
 

@@ -13,7 +13,7 @@ import { REPO_ROOT } from '../lib/core/session.ts';
 import { allGone, fakeKubectl, running } from './helpers/fake-kubectl.ts';
 import { recorded } from './helpers/fake-runner.ts';
 
-const parse = suite('port-forward: reading kubectl\'s output');
+const parse = suite("port-forward: reading kubectl's output");
 parse('the local port comes from the recorded "Forwarding from" line', () => {
   assert.is(parseForwardingPort(recorded('port-forward.stdout')), 46577);
   assert.is(parseForwardingPort(recorded('port-forward-lost.stdout')), 46799);
@@ -30,11 +30,32 @@ const server = createServer((_req, res) => res.end('ok'));
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 const target = (server.address() as { port: number }).port;
 const fake = fakeKubectl(target);
-const ARGV = ['kubectl', '--context', 'demon-e2e', 'port-forward', '-n', 'demon', 'svc/runtime', ':8080', '--address', '127.0.0.1'];
+const ARGV = [
+  'kubectl',
+  '--context',
+  'demon-e2e',
+  'port-forward',
+  '-n',
+  'demon',
+  'svc/runtime',
+  ':8080',
+  '--address',
+  '127.0.0.1',
+];
 /** A forward through the real runner's streams, with the fake kubectl first on PATH. */
-const forwardWith = (children: Children, mode: Parameters<typeof fake.env>[0], extra: Record<string, string> = {}, readyTimeoutMs = 5_000, more: Partial<ForwardOptions> = {}) => {
+const forwardWith = (
+  children: Children,
+  mode: Parameters<typeof fake.env>[0],
+  extra: Record<string, string> = {},
+  readyTimeoutMs = 5_000,
+  more: Partial<ForwardOptions> = {},
+) => {
   const runner = new ProcessRunner({ env: fake.env(mode, extra), redactor: new Redactor(), children });
-  return new PortForward('svc/runtime:8080', { start: (onStdout) => runner.stream(ARGV, onStdout), readyTimeoutMs, ...more });
+  return new PortForward('svc/runtime:8080', {
+    start: (onStdout) => runner.stream(ARGV, onStdout),
+    readyTimeoutMs,
+    ...more,
+  });
 };
 
 const life = suite('port-forward: start, restart, stop');
@@ -48,7 +69,11 @@ life('starts kubectl, waits for its line, and the port really forwards', async (
   try {
     const { port, generation } = await forward.ensure();
     assert.is(generation, 1);
-    assert.equal(await httpGet(`http://127.0.0.1:${port}/health`, 2_000), { ok: true, status: 200, detail: 'HTTP 200' });
+    assert.equal(await httpGet(`http://127.0.0.1:${port}/health`, 2_000), {
+      ok: true,
+      status: 200,
+      detail: 'HTTP 200',
+    });
     assert.equal(await forward.ensure(), { port, generation: 1 }, 'a live forward is reused');
     assert.is(forward.starts, 1);
   } finally {
@@ -114,7 +139,10 @@ life('kubectl exiting before forwarding fails with its own words', async () => {
   const forward = forwardWith(children, 'fail', { FAKE_KUBECTL_STDERR: recorded('port-forward-no-service.stderr') });
   const error = await forward.ensure().catch((e: unknown) => e);
   assert.instance(error, ForwardError);
-  assert.match((error as Error).message, /svc\/runtime:8080: kubectl exited \(code 1\) before forwarding: Error from server \(NotFound\): services "nosuch" not found/);
+  assert.match(
+    (error as Error).message,
+    /svc\/runtime:8080: kubectl exited \(code 1\) before forwarding: Error from server \(NotFound\): services "nosuch" not found/,
+  );
 });
 life('no "Forwarding from" line in time: fails, bounded, and kills kubectl', async () => {
   const children = new Children();
@@ -136,10 +164,13 @@ life('restarts are bounded', async () => {
     await forward.stop();
   }
 });
-life('the run\'s Children stop every forward at once, and after an interrupt none starts again', async () => {
+life("the run's Children stop every forward at once, and after an interrupt none starts again", async () => {
   const children = new Children();
   const interrupt = new AbortController();
-  const forwards = [forwardWith(children, 'forward', {}, 5_000, { signal: interrupt.signal }), forwardWith(children, 'forward', {}, 5_000, { signal: interrupt.signal })];
+  const forwards = [
+    forwardWith(children, 'forward', {}, 5_000, { signal: interrupt.signal }),
+    forwardWith(children, 'forward', {}, 5_000, { signal: interrupt.signal }),
+  ];
   await Promise.all(forwards.map((f) => f.ensure()));
   const pids = forwards.map((f) => f.pid!);
   assert.is(children.size, 2);
@@ -153,7 +184,9 @@ life('a script interrupted with SIGINT leaves no kubectl behind (the one interru
   // A real node process using the libraries the way scripts/smoke.mts does.
   const script = join(fake.dir, 'interrupted.mts');
   const lib = (path: string) => JSON.stringify(join(REPO_ROOT, 'lib', path));
-  writeFileSync(script, `
+  writeFileSync(
+    script,
+    `
     import { runMain } from ${lib('core/main.ts')};
     import { createSession } from ${lib('core/session.ts')};
     import { PortForward } from ${lib('tools/port-forward.ts')};
@@ -164,8 +197,13 @@ life('a script interrupted with SIGINT leaves no kubectl behind (the one interru
       process.stdout.write('ready ' + forwards.map((f) => f.pid).join(' ') + '\\n');
       await new Promise((resolve) => session.signal.addEventListener('abort', resolve));
     });
-  `);
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: REPO_ROOT, env: fake.env('forward'), stdio: ['ignore', 'pipe', 'inherit'] });
+  `,
+  );
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    cwd: REPO_ROOT,
+    env: fake.env('forward'),
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const pids = await new Promise<number[]>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the interrupted script never got ready')), 20_000);
     child.stdout.on('data', (chunk: Buffer) => {

@@ -26,7 +26,10 @@ process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
   return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
 }) as typeof process.stdout.write;
 
-await run(files.map((name) => ({ name, file: resolve(dir, name) })), { bail: false });
+await run(
+  files.map((name) => ({ name, file: resolve(dir, name) })),
+  { bail: false },
+);
 process.stdout.write = write;
 
 const plain = captured.replace(/\x1b\[[0-9;]*m/g, '');

@@ -31,7 +31,23 @@ function cluster(overrides: (runner: FakeRunner) => FakeRunner = (r) => r): Fake
 function lockFile(digest: string): string {
   const file = join(mkdtempSync(join(tmpdir(), 'smoke-run-lock-')), 'images.lock.json');
   const repository = 'ghcr.io/afewell-hh/demon-runtime';
-  writeFileSync(file, JSON.stringify({ version: 1, images: { runtime: { repository, tags: ['main'], digest, pinned: `${repository}@${digest}`, sourceCommit: 'c', builtAt: 'now', contentHash: 'h' } } }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      version: 1,
+      images: {
+        runtime: {
+          repository,
+          tags: ['main'],
+          digest,
+          pinned: `${repository}@${digest}`,
+          sourceCommit: 'c',
+          builtAt: 'now',
+          contentHash: 'h',
+        },
+      },
+    }),
+  );
   return file;
 }
 
@@ -50,14 +66,17 @@ flow('all green: every step ✓, 12 passed results, reports where asked, no bund
   const outcome = await runSmoke(o);
   assert.is(outcome.report.status, 'passed');
   assert.is(outcome.headline, 'smoke PASSED: 10 of 10 checks passed');
-  assert.equal(output.lines.map((l) => l.replace(/ \(\d+(\.\d+)?m?s\)$/, '')), [
-    '✓ config: 7 health checks planned, 1 images pinned in ' + o.lockFile,
-    '✓ cluster: context demon-e2e (v1.32.13)',
-    '✓ wait for workloads: 4 workloads ready',
-    '✓ health checks: 7 passed (api-proxy)',
-    `✓ image digests: 1 components match ${o.lockFile}`,
-    `✓ reports: smoke.json and junit.xml in ${dir}, step summary written`,
-  ]);
+  assert.equal(
+    output.lines.map((l) => l.replace(/ \(\d+(\.\d+)?m?s\)$/, '')),
+    [
+      '✓ config: 7 health checks planned, 1 images pinned in ' + o.lockFile,
+      '✓ cluster: context demon-e2e (v1.32.13)',
+      '✓ wait for workloads: 4 workloads ready',
+      '✓ health checks: 7 passed (api-proxy)',
+      `✓ image digests: 1 components match ${o.lockFile}`,
+      `✓ reports: smoke.json and junit.xml in ${dir}, step summary written`,
+    ],
+  );
   assert.ok(existsSync(join(dir, 'smoke.json')) && !existsSync(join(dir, 'summary.md')));
   assert.match(readFileSync(env.GITHUB_STEP_SUMMARY, 'utf8'), /^### smoke PASSED/);
 });
@@ -71,31 +90,45 @@ flow('reports that cannot be written fail the run: never PASSED over a failed st
   assert.match(outcome.headline, /^smoke FAILED/);
   assert.match(smokeFailure(outcome).message, /reports: .*(ENOTDIR|EEXIST)/);
 });
-flow('a digest mismatch fails the run after every health check ran; reports and bundle go to the failure dir', async () => {
-  const failureDir = join(mkdtempSync(join(tmpdir(), 'smoke-run-fail-')), 'artifacts');
-  const { output, env, o } = options(cluster(), { lockFile: lockFile(`sha256:${'1'.repeat(64)}`), failureDir });
-  const outcome = await runSmoke(o);
-  assert.is(outcome.report.status, 'failed');
-  assert.is(outcome.dir, failureDir);
-  assert.ok(output.lines.some((l) => l.startsWith('✓ health checks: 7 passed')));
-  assert.ok(output.lines.some((l) => l.startsWith('✗ image digests')));
-  assert.ok(existsSync(join(failureDir, 'workloads', 'runtime', 'pods.txt')));
-  const message = smokeFailure(outcome).message;
-  assert.match(message, /^smoke FAILED: 1 of 10 checks failed\n {2}- runtime image digest: pod runtime-558b65dbdf-n94jv container runtime runs sha256:4009e8ab\S+, but \S+ pins sha256:1111/);
-  assert.match(message, new RegExp(`diagnostics: ${failureDir}/summary.md$`));
-  assert.match(readFileSync(env.GITHUB_STEP_SUMMARY, 'utf8'), /^### smoke FAILED/);
-});
+flow(
+  'a digest mismatch fails the run after every health check ran; reports and bundle go to the failure dir',
+  async () => {
+    const failureDir = join(mkdtempSync(join(tmpdir(), 'smoke-run-fail-')), 'artifacts');
+    const { output, env, o } = options(cluster(), { lockFile: lockFile(`sha256:${'1'.repeat(64)}`), failureDir });
+    const outcome = await runSmoke(o);
+    assert.is(outcome.report.status, 'failed');
+    assert.is(outcome.dir, failureDir);
+    assert.ok(output.lines.some((l) => l.startsWith('✓ health checks: 7 passed')));
+    assert.ok(output.lines.some((l) => l.startsWith('✗ image digests')));
+    assert.ok(existsSync(join(failureDir, 'workloads', 'runtime', 'pods.txt')));
+    const message = smokeFailure(outcome).message;
+    assert.match(
+      message,
+      /^smoke FAILED: 1 of 10 checks failed\n {2}- runtime image digest: pod runtime-558b65dbdf-n94jv container runtime runs sha256:4009e8ab\S+, but \S+ pins sha256:1111/,
+    );
+    assert.match(message, new RegExp(`diagnostics: ${failureDir}/summary.md$`));
+    assert.match(readFileSync(env.GITHUB_STEP_SUMMARY, 'utf8'), /^### smoke FAILED/);
+  },
+);
 flow('an unreachable cluster: the checks are skipped, the report says why, nothing says PASSED', async () => {
   const down = cluster((r) => r.on(raw('/version'), { exitCode: 1, stderr: recorded('kubectl-unreachable.stderr') }));
   const { output, o } = options(down);
   const outcome = await runSmoke(o);
   assert.equal(outcome.report.counts, { passed: 0, failed: 1, skipped: 7 });
   assert.match(outcome.report.results[0]!.error!, /cannot reach the cluster of context "demon-e2e"/);
-  assert.not.ok(output.lines.some((l) => /^[✓✗] (wait for workloads|health checks)/.test(l)), 'nothing ran after the cluster step');
+  assert.not.ok(
+    output.lines.some((l) => /^[✓✗] (wait for workloads|health checks)/.test(l)),
+    'nothing ran after the cluster step',
+  );
   assert.not.match(outcome.headline, /PASSED/);
 });
 flow('a step that fails without a failed result still fails the report', async () => {
-  const broken = cluster((r) => r.on((a) => a.includes('get') && a.includes('pods') && !a.includes('deployments,statefulsets,pods'), { exitCode: 1, stderr: 'error: the server has asked for the client to provide credentials' }));
+  const broken = cluster((r) =>
+    r.on((a) => a.includes('get') && a.includes('pods') && !a.includes('deployments,statefulsets,pods'), {
+      exitCode: 1,
+      stderr: 'error: the server has asked for the client to provide credentials',
+    }),
+  );
   const { o } = options(broken, { lockFile: lockFile(RUNTIME) });
   const outcome = await runSmoke(o);
   assert.is(outcome.report.status, 'failed');
@@ -104,12 +137,20 @@ flow('a step that fails without a failed result still fails the report', async (
 });
 flow('an abort (Ctrl-C) stops the run at once and rethrows its reason', async () => {
   const controller = new AbortController();
-  const slow = cluster((r) => r.on((a) => a.includes('deployments,statefulsets,pods'), () => {
-    controller.abort(new Error('interrupted by SIGINT: every port-forward was stopped'));
-    return { stdout: recorded('wait-snapshot-failures.json') };
-  }));
+  const slow = cluster((r) =>
+    r.on(
+      (a) => a.includes('deployments,statefulsets,pods'),
+      () => {
+        controller.abort(new Error('interrupted by SIGINT: every port-forward was stopped'));
+        return { stdout: recorded('wait-snapshot-failures.json') };
+      },
+    ),
+  );
   const { o } = options(slow, { signal: controller.signal });
-  const error = await runSmoke(o).then(() => undefined, (e: unknown) => e);
+  const error = await runSmoke(o).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   assert.match((error as Error).message, /interrupted by SIGINT/);
 });
 

@@ -10,7 +10,14 @@ import { Children } from '../lib/core/children.ts';
 import { ProcessRunner } from '../lib/core/exec.ts';
 import { Redactor } from '../lib/core/redact.ts';
 import { TEMPLATES_DIR } from '../lib/core/session.ts';
-import { checkDigests, judgeProxyResult, planChecks, proxyPath, runHealthChecks, type PlannedCheck } from '../lib/smoke/checks.ts';
+import {
+  checkDigests,
+  judgeProxyResult,
+  planChecks,
+  proxyPath,
+  runHealthChecks,
+  type PlannedCheck,
+} from '../lib/smoke/checks.ts';
 import { smokePlan } from '../lib/smoke/steps.ts';
 import { allGone, fakeKubectl } from './helpers/fake-kubectl.ts';
 import { FakeRunner, recorded } from './helpers/fake-runner.ts';
@@ -19,27 +26,45 @@ import { planFor } from './helpers/plan.ts';
 const plan = suite('smoke: checks planned from the config');
 plan('the default stack: NATS on its monitor port, each component on its port, one check per distinct path', () => {
   const checks = planChecks(parseConfig({}));
-  assert.equal(checks.map((c) => [c.name, c.service, c.port, c.probes.join('+')]), [
-    ['nats /healthz', 'nats', 8222, 'liveness'],
-    ['nats /healthz?js-enabled-only=true', 'nats', 8222, 'readiness'],
-    ['runtime /health', 'runtime', 8080, 'liveness'],
-    ['runtime /ready', 'runtime', 8080, 'readiness'],
-    ['engine /health', 'engine', 8081, 'liveness'],
-    ['engine /ready', 'engine', 8081, 'readiness'],
-    ['operate-ui /health', 'operate-ui', 3000, 'liveness+readiness'],
-  ]);
+  assert.equal(
+    checks.map((c) => [c.name, c.service, c.port, c.probes.join('+')]),
+    [
+      ['nats /healthz', 'nats', 8222, 'liveness'],
+      ['nats /healthz?js-enabled-only=true', 'nats', 8222, 'readiness'],
+      ['runtime /health', 'runtime', 8080, 'liveness'],
+      ['runtime /ready', 'runtime', 8080, 'readiness'],
+      ['engine /health', 'engine', 8081, 'liveness'],
+      ['engine /ready', 'engine', 8081, 'readiness'],
+      ['operate-ui /health', 'operate-ui', 3000, 'liveness+readiness'],
+    ],
+  );
 });
 plan('monitoring on adds Prometheus on its port and Grafana on its Service port', () => {
-  const checks = planChecks(parseConfig({ monitoring: { enabled: true } })).filter((c) => ['prometheus', 'grafana'].includes(c.workload));
-  assert.equal(checks.map((c) => [c.name, c.port]), [['prometheus /-/healthy', 9090], ['prometheus /-/ready', 9090], ['grafana /api/health', 80]]);
+  const checks = planChecks(parseConfig({ monitoring: { enabled: true } })).filter((c) =>
+    ['prometheus', 'grafana'].includes(c.workload),
+  );
+  assert.equal(
+    checks.map((c) => [c.name, c.port]),
+    [
+      ['prometheus /-/healthy', 9090],
+      ['prometheus /-/ready', 9090],
+      ['grafana /api/health', 80],
+    ],
+  );
 });
 plan('a component with 0 replicas is planned as skipped, not failed', () => {
-  const checks = planChecks(parseConfig({ components: [{ name: 'runtime', image: 'x/runtime:1', port: 8080, replicas: 0 }] }));
+  const checks = planChecks(
+    parseConfig({ components: [{ name: 'runtime', image: 'x/runtime:1', port: 8080, replicas: 0 }] }),
+  );
   assert.match(checks.find((c) => c.workload === 'runtime')!.skip ?? '', /replicas: 0/);
 });
 
-interface Probe { httpGet: { path: string; port: string | number } }
-interface PodSpec { containers: { ports?: { name?: string; containerPort: number }[]; livenessProbe?: Probe; readinessProbe?: Probe }[] }
+interface Probe {
+  httpGet: { path: string; port: string | number };
+}
+interface PodSpec {
+  containers: { ports?: { name?: string; containerPort: number }[]; livenessProbe?: Probe; readinessProbe?: Probe }[];
+}
 
 /** The probed container port and path set, and which Service port reaches which container port. */
 function probesAndServices(manifests: K8sObject[]) {
@@ -51,9 +76,13 @@ function probesAndServices(manifests: K8sObject[]) {
       const spec = (o.spec as { template: { spec: PodSpec } }).template.spec;
       const ports = new Map(spec.containers.flatMap((c) => c.ports ?? []).map((p) => [p.name ?? '', p.containerPort]));
       named.set(o.metadata.name, ports);
-      for (const c of spec.containers) for (const probe of [c.livenessProbe, c.readinessProbe]) {
-        if (probe) probes.add(`${o.metadata.name} ${typeof probe.httpGet.port === 'number' ? probe.httpGet.port : ports.get(probe.httpGet.port)} ${probe.httpGet.path}`);
-      }
+      for (const c of spec.containers)
+        for (const probe of [c.livenessProbe, c.readinessProbe]) {
+          if (probe)
+            probes.add(
+              `${o.metadata.name} ${typeof probe.httpGet.port === 'number' ? probe.httpGet.port : ports.get(probe.httpGet.port)} ${probe.httpGet.path}`,
+            );
+        }
     }
   }
   for (const o of manifests.filter((m) => m.kind === 'Service')) {
@@ -75,13 +104,31 @@ plan('every check hits exactly a path and container port the rendered probes use
 
 const proxy = suite('smoke: the API-server service proxy');
 proxy('the path names namespace, Service, port and the health path, query included', () => {
-  assert.is(proxyPath('demon', 'nats', 8222, '/healthz?js-enabled-only=true'), '/api/v1/namespaces/demon/services/nats:8222/proxy/healthz?js-enabled-only=true');
+  assert.is(
+    proxyPath('demon', 'nats', 8222, '/healthz?js-enabled-only=true'),
+    '/api/v1/namespaces/demon/services/nats:8222/proxy/healthz?js-enabled-only=true',
+  );
 });
-proxy('recorded kubectl answers become HTTP statuses with the service\'s own words', () => {
-  assert.equal(judgeProxyResult(0, recorded('proxy-health-ok.stdout'), ''), { ok: true, status: 200, detail: 'HTTP 200' });
-  assert.equal(judgeProxyResult(1, '', recorded('proxy-health-500.stderr')), { ok: false, status: 500, detail: 'HTTP 500: health: database unreachable' });
-  assert.equal(judgeProxyResult(1, '', recorded('proxy-path-404.stderr')), { ok: false, status: 404, detail: 'HTTP 404: Error from server (NotFound): the server could not find the requested resource' });
-  assert.match(judgeProxyResult(1, '', recorded('proxy-no-endpoints.stderr')).detail, /^HTTP 503: .*no endpoints available for service "operate-ui"/);
+proxy("recorded kubectl answers become HTTP statuses with the service's own words", () => {
+  assert.equal(judgeProxyResult(0, recorded('proxy-health-ok.stdout'), ''), {
+    ok: true,
+    status: 200,
+    detail: 'HTTP 200',
+  });
+  assert.equal(judgeProxyResult(1, '', recorded('proxy-health-500.stderr')), {
+    ok: false,
+    status: 500,
+    detail: 'HTTP 500: health: database unreachable',
+  });
+  assert.equal(judgeProxyResult(1, '', recorded('proxy-path-404.stderr')), {
+    ok: false,
+    status: 404,
+    detail: 'HTTP 404: Error from server (NotFound): the server could not find the requested resource',
+  });
+  assert.match(
+    judgeProxyResult(1, '', recorded('proxy-no-endpoints.stderr')).detail,
+    /^HTTP 503: .*no endpoints available for service "operate-ui"/,
+  );
   assert.match(judgeProxyResult(1, '', recorded('proxy-no-service.stderr')).detail, /services "nosuch" not found/);
 });
 
@@ -95,13 +142,30 @@ const server = createServer((req, res) => {
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 const fake = fakeKubectl((server.address() as { port: number }).port);
 const FAST = { deadlineMs: 1_500, attemptTimeoutMs: 1_000, initialDelayMs: 50, maxDelayMs: 200, maxAttempts: 20 };
-const check = (name: string, path: string, service = 'runtime', port = 8080): PlannedCheck => ({ name, workload: service, service, port, path, probes: ['liveness'] });
+const check = (name: string, path: string, service = 'runtime', port = 8080): PlannedCheck => ({
+  name,
+  workload: service,
+  service,
+  port,
+  path,
+  probes: ['liveness'],
+});
 /** kubectl calls answered by the FakeRunner; port-forward streams run the fake kubectl for real. */
 const options = (runner: FakeRunner, mode: Parameters<typeof fake.env>[0], extra: object = {}) => {
   const children = new Children();
-  const real = new ProcessRunner({ env: fake.env(mode, { FAKE_KUBECTL_STDERR: recorded('port-forward-no-service.stderr') }), redactor: new Redactor(), children });
+  const real = new ProcessRunner({
+    env: fake.env(mode, { FAKE_KUBECTL_STDERR: recorded('port-forward-no-service.stderr') }),
+    redactor: new Redactor(),
+    children,
+  });
   const hybrid = Object.assign(runner, { stream: real.stream.bind(real) });
-  return { kubectl: new Kubectl(hybrid, { context: 'demon-e2e' }), namespace: 'demon', children, policy: FAST, ...extra };
+  return {
+    kubectl: new Kubectl(hybrid, { context: 'demon-e2e' }),
+    namespace: 'demon',
+    children,
+    policy: FAST,
+    ...extra,
+  };
 };
 
 const run = suite('smoke: running the health checks');
@@ -111,10 +175,22 @@ run.after(async () => {
 });
 run('checks of one Service share a forward; all run at once; every forward is stopped after', async () => {
   const o = options(new FakeRunner(), 'forward');
-  const results = await runHealthChecks([check('runtime /health', '/health'), check('runtime /ready', '/ready'), check('engine /health', '/health', 'engine', 8081)], o);
-  assert.equal(results.map((r) => [r.name, r.status, r.method, r.attempts]), [
-    ['runtime /health', 'passed', 'port-forward', 1], ['runtime /ready', 'passed', 'port-forward', 1], ['engine /health', 'passed', 'port-forward', 1],
-  ]);
+  const results = await runHealthChecks(
+    [
+      check('runtime /health', '/health'),
+      check('runtime /ready', '/ready'),
+      check('engine /health', '/health', 'engine', 8081),
+    ],
+    o,
+  );
+  assert.equal(
+    results.map((r) => [r.name, r.status, r.method, r.attempts]),
+    [
+      ['runtime /health', 'passed', 'port-forward', 1],
+      ['runtime /ready', 'passed', 'port-forward', 1],
+      ['engine /health', 'passed', 'port-forward', 1],
+    ],
+  );
   assert.is(fake.pids().length, 2, 'one kubectl per Service port');
   assert.is(o.children.size, 0);
 });
@@ -143,24 +219,47 @@ run('when port-forward cannot work, the API-server proxy is used and the report 
   const runner = new FakeRunner().on((argv) => argv.includes('--raw'), { stdout: recorded('proxy-health-ok.stdout') });
   const [result] = await runHealthChecks([check('runtime /health', '/health')], options(runner, 'fail'));
   assert.is(result!.status, 'passed');
-  assert.match(result!.method!, /^api-proxy \(port-forward failed: port-forward to svc\/runtime:8080: kubectl exited \(code 1\) before forwarding: Error from server \(NotFound\)/);
-  assert.equal(runner.argvs()[0], ['kubectl', '--context', 'demon-e2e', 'get', '--raw', '/api/v1/namespaces/demon/services/runtime:8080/proxy/health', '--request-timeout=1s']);
+  assert.match(
+    result!.method!,
+    /^api-proxy \(port-forward failed: port-forward to svc\/runtime:8080: kubectl exited \(code 1\) before forwarding: Error from server \(NotFound\)/,
+  );
+  assert.equal(runner.argvs()[0], [
+    'kubectl',
+    '--context',
+    'demon-e2e',
+    'get',
+    '--raw',
+    '/api/v1/namespaces/demon/services/runtime:8080/proxy/health',
+    '--request-timeout=1s',
+  ]);
 });
 run('--method api-proxy never starts a port-forward; a 500 through the proxy fails with the body', async () => {
   const before = fake.pids().length;
-  const runner = new FakeRunner().on((argv) => argv.includes('--raw'), { exitCode: 1, stderr: recorded('proxy-health-500.stderr') });
-  const [result] = await runHealthChecks([check('runtime /health', '/health')], options(runner, 'forward', { method: 'api-proxy' }));
+  const runner = new FakeRunner().on((argv) => argv.includes('--raw'), {
+    exitCode: 1,
+    stderr: recorded('proxy-health-500.stderr'),
+  });
+  const [result] = await runHealthChecks(
+    [check('runtime /health', '/health')],
+    options(runner, 'forward', { method: 'api-proxy' }),
+  );
   assert.is(fake.pids().length, before);
   assert.equal([result!.status, result!.method], ['failed', 'api-proxy']);
   assert.match(result!.error!, /^HTTP 500: health: database unreachable/);
 });
 run('--method port-forward does not fall back', async () => {
-  const [result] = await runHealthChecks([check('runtime /health', '/health')], options(new FakeRunner(), 'fail', { method: 'port-forward' }));
+  const [result] = await runHealthChecks(
+    [check('runtime /health', '/health')],
+    options(new FakeRunner(), 'fail', { method: 'port-forward' }),
+  );
   assert.equal([result!.status, result!.attempts], ['failed', 1]);
   assert.match(result!.error!, /kubectl exited \(code 1\) before forwarding/);
 });
 run('a skipped check runs nothing', async () => {
-  const [result] = await runHealthChecks([{ ...check('runtime /health', '/health'), skip: 'replicas: 0, nothing to check' }], options(new FakeRunner(), 'forward'));
+  const [result] = await runHealthChecks(
+    [{ ...check('runtime /health', '/health'), skip: 'replicas: 0, nothing to check' }],
+    options(new FakeRunner(), 'forward'),
+  );
   assert.equal([result!.status, result!.error], ['skipped', 'replicas: 0, nothing to check']);
 });
 
@@ -170,9 +269,20 @@ const RUNTIME = 'sha256:4009e8ab6aa1160754be5712fb03e187bc8bd69664ee4c3b9473ed9f
 const OTHER = `sha256:${'0'.repeat(64)}`;
 const lockWith = (images: Record<string, { digest: string; byDigest?: boolean }>): Lock => ({
   version: 1,
-  images: Object.fromEntries(Object.entries(images).map(([name, { digest, byDigest = true }]) => [name, {
-    repository: `127.0.0.1:5001/demon-e2e/${name}`, tags: ['t'], digest, pinned: byDigest ? `127.0.0.1:5001/demon-e2e/${name}@${digest}` : `127.0.0.1:5001/demon-e2e/${name}:t`, sourceCommit: 'c', builtAt: 'now', contentHash: 'h',
-  }])),
+  images: Object.fromEntries(
+    Object.entries(images).map(([name, { digest, byDigest = true }]) => [
+      name,
+      {
+        repository: `127.0.0.1:5001/demon-e2e/${name}`,
+        tags: ['t'],
+        digest,
+        pinned: byDigest ? `127.0.0.1:5001/demon-e2e/${name}@${digest}` : `127.0.0.1:5001/demon-e2e/${name}:t`,
+        sourceCommit: 'c',
+        builtAt: 'now',
+        contentHash: 'h',
+      },
+    ]),
+  ),
 });
 const WORKLOADS = ['nats', 'runtime', 'engine', 'operate-ui'];
 digest('the recorded pods run exactly what the lock pins: passed', () => {
@@ -182,11 +292,25 @@ digest('the recorded pods run exactly what the lock pins: passed', () => {
 digest('a different digest fails with the pod, the container and both digests', () => {
   const [result] = checkDigests(lockWith({ runtime: { digest: OTHER } }), 'images.lock.json', pods, WORKLOADS);
   assert.is(result!.status, 'failed');
-  assert.is(result!.error, `pod runtime-558b65dbdf-n94jv container runtime runs ${RUNTIME}, but images.lock.json pins ${OTHER}`);
+  assert.is(
+    result!.error,
+    `pod runtime-558b65dbdf-n94jv container runtime runs ${RUNTIME}, but images.lock.json pins ${OTHER}`,
+  );
 });
 digest('pinned by tag only, or not deployed here: skipped and said why; no pods at all: failed', () => {
-  const results = checkDigests(lockWith({ runtime: { digest: RUNTIME, byDigest: false }, extra: { digest: OTHER } }), 'l.json', pods, WORKLOADS);
-  assert.equal(results.map((r) => [r.status, r.error]), [['skipped', 'l.json pins runtime by tag, not by digest'], ['skipped', 'extra is in l.json but not deployed by this config']]);
+  const results = checkDigests(
+    lockWith({ runtime: { digest: RUNTIME, byDigest: false }, extra: { digest: OTHER } }),
+    'l.json',
+    pods,
+    WORKLOADS,
+  );
+  assert.equal(
+    results.map((r) => [r.status, r.error]),
+    [
+      ['skipped', 'l.json pins runtime by tag, not by digest'],
+      ['skipped', 'extra is in l.json but not deployed by this config'],
+    ],
+  );
   const [none] = checkDigests(lockWith({ runtime: { digest: RUNTIME } }), 'l.json', [], WORKLOADS);
   assert.match(none!.error!, /no running pod of runtime/);
 });
@@ -201,7 +325,10 @@ plans('with every secret value set, it is the bootstrap plan; without, the Secre
   assert.equal(warnings, []);
   const bare = smokePlan({ ...inputs, env: {} }, (w) => warnings.push(w));
   assert.is(bare.secrets.length, 0);
-  assert.equal(bare.manifests.map((o) => o.kind), full.manifests.map((o) => o.kind));
+  assert.equal(
+    bare.manifests.map((o) => o.kind),
+    full.manifests.map((o) => o.kind),
+  );
   assert.match(warnings[0]!, /GRAFANA_ADMIN_PASSWORD is not set .*cannot mask their values/);
 });
 

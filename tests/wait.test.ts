@@ -35,7 +35,7 @@ classify('the image-pull finding carries the registry\'s own "not found"', () =>
   assert.match(findings[0]!.finding.message, /never-pushed: not found/);
   assert.is(findings[0]!.finding.reason, 'ImagePullBackOff');
 });
-classify('a crash loop reports the exit code and reads the previous run\'s logs', () => {
+classify("a crash loop reports the exit code and reads the previous run's logs", () => {
   const { findings } = assess(snapshot('wait-snapshot-crashloopbackoff.json'), refs(['crashloop']));
   assert.is(findings[0]!.finding.cause, 'crash-loop');
   assert.match(findings[0]!.finding.message, /last exit code 3/);
@@ -43,7 +43,10 @@ classify('a crash loop reports the exit code and reads the previous run\'s logs'
 });
 classify('ready workloads are ready; the others are pending with their progress', () => {
   const snap = snapshot('wait-snapshot-failures.json');
-  const ready = snap.workloads.filter(workloadReady).map((w) => w.metadata.name).sort();
+  const ready = snap.workloads
+    .filter(workloadReady)
+    .map((w) => w.metadata.name)
+    .sort();
   assert.equal(ready, ['healthy', 'noauth']);
   const { pending } = assess(snap, refs(['healthy', 'notready']));
   assert.equal(pending, ['deployment/notready 0/1 ready']);
@@ -58,11 +61,17 @@ classify('a workload that does not exist yet is pending, not an error (no "no ma
   assert.equal(assess({ workloads: [], pods: [] }, refs(['runtime'])).pending, ['deployment/runtime (not found yet)']);
 });
 classify('conditions are read by type and status, never by substring', () => {
-  const pod: Pod = { kind: 'Pod', metadata: { name: 'p' }, status: { conditions: [{ type: 'PodScheduled', status: 'True', reason: 'NotUnschedulable' }] } };
+  const pod: Pod = {
+    kind: 'Pod',
+    metadata: { name: 'p' },
+    status: { conditions: [{ type: 'PodScheduled', status: 'True', reason: 'NotUnschedulable' }] },
+  };
   assert.equal(podFindings(pod), []);
 });
 classify('a pod being deleted is not a failure', () => {
-  const pod = snapshot('wait-snapshot-crashloopbackoff.json').pods.find((p) => p.metadata.labels?.['app.kubernetes.io/name'] === 'crashloop')!;
+  const pod = snapshot('wait-snapshot-crashloopbackoff.json').pods.find(
+    (p) => p.metadata.labels?.['app.kubernetes.io/name'] === 'crashloop',
+  )!;
   assert.equal(podFindings({ ...pod, metadata: { ...pod.metadata, deletionTimestamp: '2026-01-01T00:00:00Z' } }), []);
 });
 classify.run();
@@ -98,18 +107,26 @@ grace.run();
 function fakeCluster(file: string) {
   const runner = new FakeRunner()
     .on((argv) => argv.includes('deployments,statefulsets,pods'), { stdout: recorded(file) })
-    .on((argv) => argv.includes('events'), (argv) => {
-      const pod = argv.find((a) => a.startsWith('involvedObject.name='))!.split('=')[1]!;
-      const name = pod.replace(/-[a-z0-9]+-[a-z0-9]+$/, '');
-      return { stdout: recorded(`events-${name}.json`) };
-    })
+    .on(
+      (argv) => argv.includes('events'),
+      (argv) => {
+        const pod = argv.find((a) => a.startsWith('involvedObject.name='))!.split('=')[1]!;
+        const name = pod.replace(/-[a-z0-9]+-[a-z0-9]+$/, '');
+        return { stdout: recorded(`events-${name}.json`) };
+      },
+    )
     .on((argv) => argv.includes('logs'), { stdout: recorded('logs-crashloop-previous.stdout') });
   return { runner, kubectl: new Kubectl(runner, { context: 'demon-e2e' }) };
 }
 
 function fakeClock() {
   let now = 0;
-  return { now: () => now, sleep: async (ms: number) => { now += ms; } };
+  return {
+    now: () => now,
+    sleep: async (ms: number) => {
+      now += ms;
+    },
+  };
 }
 
 const loop = suite('wait: the polling loop');
@@ -132,30 +149,51 @@ loop('stops at the first poll on a crash loop, with events and the previous logs
 loop('an image pull error is given its grace window, then stops well before the timeout', async () => {
   const { kubectl } = fakeCluster('wait-snapshot-failures.json');
   const clock = fakeClock();
-  const error = await waitForWorkloads(kubectl, 'rec', refs(['notfound']), { timeoutMs: 300_000, ...options, intervalMs: 1000, ...clock }).catch((e: Error) => e);
+  const error = await waitForWorkloads(kubectl, 'rec', refs(['notfound']), {
+    timeoutMs: 300_000,
+    ...options,
+    intervalMs: 1000,
+    ...clock,
+  }).catch((e: Error) => e);
   assert.instance(error, WaitError);
   assert.is(clock.now(), 20_000);
   assert.match((error as Error).message, /notfound: image-pull[\s\S]*not found/);
 });
-loop('a failing readiness probe stops after the readiness grace with the probe\'s events', async () => {
+loop("a failing readiness probe stops after the readiness grace with the probe's events", async () => {
   const { kubectl } = fakeCluster('wait-snapshot-failures.json');
   const clock = fakeClock();
-  const error = await waitForWorkloads(kubectl, 'rec', refs(['notready']), { timeoutMs: 300_000, ...options, ...clock }).catch((e: Error) => e);
+  const error = await waitForWorkloads(kubectl, 'rec', refs(['notready']), {
+    timeoutMs: 300_000,
+    ...options,
+    ...clock,
+  }).catch((e: Error) => e);
   assert.is(clock.now(), 45_000);
   assert.match((error as Error).message, /Readiness probe failed: HTTP probe failed with statuscode: 404/);
 });
 loop('returns as soon as every workload is ready', async () => {
   const { runner, kubectl } = fakeCluster('wait-snapshot-ready.json');
   const clock = fakeClock();
-  const result = await waitForWorkloads(kubectl, 'demon-manual', [{ kind: 'StatefulSet', name: 'nats' }, ...refs(['runtime', 'engine', 'operate-ui'])], { timeoutMs: 300_000, ...options, ...clock });
+  const result = await waitForWorkloads(
+    kubectl,
+    'demon-manual',
+    [{ kind: 'StatefulSet', name: 'nats' }, ...refs(['runtime', 'engine', 'operate-ui'])],
+    { timeoutMs: 300_000, ...options, ...clock },
+  );
   assert.is(result, '4 workloads ready');
   assert.is(runner.calls.length, 1);
 });
 loop('times out with the pending workloads named when nothing is fatal', async () => {
   const { kubectl } = fakeCluster('wait-snapshot-failures.json');
   const clock = fakeClock();
-  const error = await waitForWorkloads(kubectl, 'rec', refs(['missing-workload']), { timeoutMs: 10_000, ...options, ...clock }).catch((e: Error) => e);
-  assert.match((error as Error).message, /timed out after 10s waiting for deployment\/missing-workload \(not found yet\)/);
+  const error = await waitForWorkloads(kubectl, 'rec', refs(['missing-workload']), {
+    timeoutMs: 10_000,
+    ...options,
+    ...clock,
+  }).catch((e: Error) => e);
+  assert.match(
+    (error as Error).message,
+    /timed out after 10s waiting for deployment\/missing-workload \(not found yet\)/,
+  );
   assert.is(clock.now(), 10_000);
 });
 loop.run();

@@ -11,11 +11,27 @@ interface Workflow {
   name: string;
   on: Record<string, unknown>;
   permissions?: Record<string, string>;
-  jobs: Record<string, { 'runs-on': string; if?: string; steps: { uses?: string; run?: string; if?: string; with?: Record<string, unknown>; env?: Record<string, string> }[] }>;
+  jobs: Record<
+    string,
+    {
+      'runs-on': string;
+      if?: string;
+      steps: {
+        uses?: string;
+        run?: string;
+        if?: string;
+        with?: Record<string, unknown>;
+        env?: Record<string, string>;
+      }[];
+    }
+  >;
 }
 
 const load = (name: string) => parse(readFileSync(join(REPO_ROOT, '.github/workflows', name), 'utf8')) as Workflow;
-const runs = (w: Workflow) => Object.values(w.jobs).flatMap((job) => job.steps.map((step) => step.run ?? '')).join('\n');
+const runs = (w: Workflow) =>
+  Object.values(w.jobs)
+    .flatMap((job) => job.steps.map((step) => step.run ?? ''))
+    .join('\n');
 
 const workflows = suite('GitHub Actions workflows');
 workflows('every workflow parses and has name, triggers and jobs with steps', () => {
@@ -28,9 +44,12 @@ workflows('every workflow parses and has name, triggers and jobs with steps', ()
 workflows('every script and config a workflow runs exists', () => {
   for (const file of ['nightly.yml', 'images.yml', 'ci.yml']) {
     const text = runs(load(file));
-    for (const [path] of text.matchAll(/(?:scripts|config)\/[\w.-]+\.(?:mts|ya?ml|sh)/g)) assert.ok(existsSync(join(REPO_ROOT, path)), `${file} runs ${path}, which does not exist`);
+    for (const [path] of text.matchAll(/(?:scripts|config)\/[\w.-]+\.(?:mts|ya?ml|sh)/g))
+      assert.ok(existsSync(join(REPO_ROOT, path)), `${file} runs ${path}, which does not exist`);
     for (const [, script] of text.matchAll(/npm run ([\w:-]+)/g)) {
-      const scripts = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+      const scripts = (
+        JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+      ).scripts;
       assert.ok(scripts[script!], `${file} runs npm script ${script}, which package.json lacks`);
     }
   }
@@ -55,7 +74,11 @@ workflows('images: on pushes to main, pushes with packages: write and uploads th
   const w = load('images.yml');
   assert.equal((w.on.push as { branches: string[] }).branches, ['main']);
   assert.is(w.permissions!.packages, 'write');
-  assert.ok(w.jobs.images!.steps.some((s) => s.uses?.startsWith('actions/upload-artifact') && s.with!.path === 'images.lock.json'));
+  assert.ok(
+    w.jobs.images!.steps.some(
+      (s) => s.uses?.startsWith('actions/upload-artifact') && s.with!.path === 'images.lock.json',
+    ),
+  );
 });
 workflows('ci: pull requests run npm ci and npm test', () => {
   const w = load('ci.yml');
@@ -72,8 +95,13 @@ cron('a second nightly does not start while one holds the lock', async () => {
   const holder = spawn('flock', [lock, 'sleep', '30'], { stdio: 'ignore', detached: true });
   try {
     const started = Date.now();
-    for (let i = 0; i < 50 && spawnSync('flock', ['--nonblock', lock, 'true']).status === 0; i++) await new Promise((r) => setTimeout(r, 50));
-    const r = spawnSync(join(REPO_ROOT, 'scripts', 'nightly-cron.sh'), ['--help'], { env: { ...process.env, DEMON_NIGHTLY_LOCK: lock, DEMON_NIGHTLY_ENV: '/nonexistent' }, encoding: 'utf8', timeout: 20_000 });
+    for (let i = 0; i < 50 && spawnSync('flock', ['--nonblock', lock, 'true']).status === 0; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    const r = spawnSync(join(REPO_ROOT, 'scripts', 'nightly-cron.sh'), ['--help'], {
+      env: { ...process.env, DEMON_NIGHTLY_LOCK: lock, DEMON_NIGHTLY_ENV: '/nonexistent' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     assert.is(r.status, 0);
     assert.match(r.stderr, /another nightly holds .*nightly.lock; not starting a second one/);
     assert.ok(Date.now() - started < 10_000);
@@ -85,7 +113,11 @@ cron('an env file others can read is refused', () => {
   const dir = mkdtempSync(join(tmpdir(), 'demon-cron-'));
   const envFile = join(dir, 'nightly.env');
   spawnSync('sh', ['-c', `echo 'export X=1' > ${envFile}; chmod 644 ${envFile}`]);
-  const r = spawnSync(join(REPO_ROOT, 'scripts', 'nightly-cron.sh'), ['--help'], { env: { ...process.env, DEMON_NIGHTLY_LOCK: join(dir, 'lock'), DEMON_NIGHTLY_ENV: envFile }, encoding: 'utf8', timeout: 20_000 });
+  const r = spawnSync(join(REPO_ROOT, 'scripts', 'nightly-cron.sh'), ['--help'], {
+    env: { ...process.env, DEMON_NIGHTLY_LOCK: join(dir, 'lock'), DEMON_NIGHTLY_ENV: envFile },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   assert.is(r.status, 2);
   assert.match(r.stderr, /is readable by others; run: chmod 600/);
 });

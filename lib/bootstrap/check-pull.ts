@@ -22,27 +22,46 @@ interface PodTemplateOwner {
 
 /** Every (workload, image) pair of the rendered workloads. */
 export function imagesOf(objects: K8sObject[]): { workload: string; image: string }[] {
-  return objects
-    .filter(isWorkload)
-    .flatMap((o) => {
-      const pod = (o as unknown as PodTemplateOwner).spec.template.spec;
-      return [...(pod.initContainers ?? []), ...pod.containers].map((c) => ({ workload: o.metadata.name, image: c.image }));
-    });
+  return objects.filter(isWorkload).flatMap((o) => {
+    const pod = (o as unknown as PodTemplateOwner).spec.template.spec;
+    return [...(pod.initContainers ?? []), ...pod.containers].map((c) => ({
+      workload: o.metadata.name,
+      image: c.image,
+    }));
+  });
 }
 
 /** The credentials a workload's pull Secret holds for an image's registry, if any. */
-export function credentialsFor(config: Config, env: Record<string, string | undefined>, workload: string, image: string): RegistryAuth | undefined {
+export function credentialsFor(
+  config: Config,
+  env: Record<string, string | undefined>,
+  workload: string,
+  image: string,
+): RegistryAuth | undefined {
   const registry = parseImageRef(image).registry;
-  return registryAuth(config.registries.find((r) => r.appliesTo.includes(workload) && normalizeRegistry(r.server) === registry), env);
+  return registryAuth(
+    config.registries.find((r) => r.appliesTo.includes(workload) && normalizeRegistry(r.server) === registry),
+    env,
+  );
 }
 
-export async function checkPulls(config: Config, objects: K8sObject[], env: Record<string, string | undefined>, options: RegistryClientOptions = {}): Promise<PullCheck[]> {
+export async function checkPulls(
+  config: Config,
+  objects: K8sObject[],
+  env: Record<string, string | undefined>,
+  options: RegistryClientOptions = {},
+): Promise<PullCheck[]> {
   return Promise.all(
     imagesOf(objects).map(async ({ workload, image }) => {
       const ref = parseImageRef(image);
       const auth = credentialsFor(config, env, workload, image);
       const answer = await headManifest(ref, auth?.credentials, options);
-      const verdict = verdictFor(answer, { image: formatImageRef(ref), registry: ref.registry, operation: 'pull', ...(auth ? { credentialsFrom: auth.from } : {}) });
+      const verdict = verdictFor(answer, {
+        image: formatImageRef(ref),
+        registry: ref.registry,
+        operation: 'pull',
+        ...(auth ? { credentialsFrom: auth.from } : {}),
+      });
       return { workload, image, verdict };
     }),
   );
@@ -52,7 +71,9 @@ export async function checkPulls(config: Config, objects: K8sObject[], env: Reco
 export function assertPullable(checks: PullCheck[]): string {
   const failed = checks.filter((c) => c.verdict.kind !== 'ok');
   if (failed.length) {
-    throw new Error(`${failed.length} of ${checks.length} images cannot be pulled:\n${failed.map((c) => `  ${c.workload}: ${c.verdict.sentence}`).join('\n')}`);
+    throw new Error(
+      `${failed.length} of ${checks.length} images cannot be pulled:\n${failed.map((c) => `  ${c.workload}: ${c.verdict.sentence}`).join('\n')}`,
+    );
   }
   return `${checks.length} images found`;
 }

@@ -46,27 +46,46 @@ export async function look(kubectl: Kubectl, namespaceObject: K8sObject, objects
   }
   const byKey = new Map(live.map((object) => [objectKey(withNamespace(object, namespace)), object]));
   const ns = byKey.get(objectKey(namespaceObject));
-  const state = !namespaceReadable ? 'theirs' : !ns ? 'missing' : ns.metadata.annotations?.[CREATED_BY] === MANAGED_BY ? 'ours' : 'theirs';
+  const state = !namespaceReadable
+    ? 'theirs'
+    : !ns
+      ? 'missing'
+      : ns.metadata.annotations?.[CREATED_BY] === MANAGED_BY
+        ? 'ours'
+        : 'theirs';
   const inventory = readInventory(live, namespace);
   return { live: byKey, namespace: state, ...(inventory ? { inventory } : {}) };
 }
 
 function withNamespace(object: LiveObject, namespace: string): LiveObject {
-  return object.kind === 'Namespace' || object.metadata.namespace ? object : { ...object, metadata: { ...object.metadata, namespace } };
+  return object.kind === 'Namespace' || object.metadata.namespace
+    ? object
+    : { ...object, metadata: { ...object.metadata, namespace } };
 }
 
 /**
  * Creates the namespace with our created-by mark, only when the look found none: `create`
  * fails if someone made it in the meantime, so the mark is only ever on one we created.
  */
-export async function ensureNamespace(kubectl: Kubectl, namespaceObject: K8sObject, state: Look['namespace']): Promise<string> {
+export async function ensureNamespace(
+  kubectl: Kubectl,
+  namespaceObject: K8sObject,
+  state: Look['namespace'],
+): Promise<string> {
   const name = namespaceObject.metadata.name;
   if (state === 'ours') return `namespace ${name} unchanged`;
   if (state === 'theirs') return `namespace ${name} exists (not created by ${MANAGED_BY}: left as it is)`;
-  const marked = { ...namespaceObject, metadata: { ...namespaceObject.metadata, annotations: { ...namespaceObject.metadata.annotations, [CREATED_BY]: MANAGED_BY } } };
+  const marked = {
+    ...namespaceObject,
+    metadata: {
+      ...namespaceObject.metadata,
+      annotations: { ...namespaceObject.metadata.annotations, [CREATED_BY]: MANAGED_BY },
+    },
+  };
   const result = await kubectl.create([marked]);
   if (result.exitCode === 0) return `namespace ${name} created`;
-  if (/AlreadyExists/.test(result.stderr)) return `namespace ${name} exists (created by someone else just now: left as it is)`;
+  if (/AlreadyExists/.test(result.stderr))
+    return `namespace ${name} exists (created by someone else just now: left as it is)`;
   throw kubectl.failure(result);
 }
 
@@ -78,17 +97,32 @@ export async function ensureNamespace(kubectl: Kubectl, namespaceObject: K8sObje
 const STATUSLESS = new Set(['ConfigMap', 'Secret', 'ServiceAccount', 'Role', 'RoleBinding']);
 
 export function fingerprint(object: LiveObject): string {
-  const ours = (object.metadata.managedFields ?? []).find((entry) => entry.manager === FIELD_MANAGER && entry.operation === 'Apply');
-  return [ours?.time ?? '-', object.metadata.generation ?? '-', STATUSLESS.has(object.kind) ? object.metadata.resourceVersion : '-'].join('|');
+  const ours = (object.metadata.managedFields ?? []).find(
+    (entry) => entry.manager === FIELD_MANAGER && entry.operation === 'Apply',
+  );
+  return [
+    ours?.time ?? '-',
+    object.metadata.generation ?? '-',
+    STATUSLESS.has(object.kind) ? object.metadata.resourceVersion : '-',
+  ].join('|');
 }
 
-export function outcomesOf(objects: K8sObject[], before: Look['live'], after: LiveObject[], namespace: string): ObjectOutcome[] {
+export function outcomesOf(
+  objects: K8sObject[],
+  before: Look['live'],
+  after: LiveObject[],
+  namespace: string,
+): ObjectOutcome[] {
   const applied = new Map(after.map((object) => [objectKey(withNamespace(object, namespace)), object]));
   return objects.map((object) => {
     const key = objectKey(object);
     const was = before.get(key);
     const now = applied.get(key);
-    const outcome: Outcome = !was ? 'created' : now && fingerprint(now) === fingerprint(was) ? 'unchanged' : 'configured';
+    const outcome: Outcome = !was
+      ? 'created'
+      : now && fingerprint(now) === fingerprint(was)
+        ? 'unchanged'
+        : 'configured';
     return { object, outcome };
   });
 }
@@ -96,7 +130,9 @@ export function outcomesOf(objects: K8sObject[], before: Look['live'], after: Li
 export function summarize(outcomes: ObjectOutcome[]): string {
   const counts = new Map<Outcome, number>();
   for (const { outcome } of outcomes) counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
-  const parts = (['created', 'configured', 'unchanged'] as const).filter((o) => counts.has(o)).map((o) => `${counts.get(o)} ${o}`);
+  const parts = (['created', 'configured', 'unchanged'] as const)
+    .filter((o) => counts.has(o))
+    .map((o) => `${counts.get(o)} ${o}`);
   return parts.join(', ') || 'nothing to apply';
 }
 
@@ -134,7 +170,11 @@ async function findConflicts(kubectl: Kubectl, objects: K8sObject[]): Promise<st
 }
 
 /** Applies the objects; a conflict becomes a ConflictError naming each object and field. */
-export async function applyObjects(kubectl: Kubectl, objects: K8sObject[], options: { force: boolean; dryRun?: boolean }): Promise<LiveObject[]> {
+export async function applyObjects(
+  kubectl: Kubectl,
+  objects: K8sObject[],
+  options: { force: boolean; dryRun?: boolean },
+): Promise<LiveObject[]> {
   try {
     return await kubectl.apply(objects, options);
   } catch (error) {

@@ -47,8 +47,12 @@ const yaml = (value: unknown) => stringify(value, { lineWidth: 0, sortMapEntries
 /** Keys of a Secret whose value is new, gone or different (compared by digest). */
 function secretKeysChanged(live: LiveObject, planned: K8sObject): string[] {
   const before = (live.data ?? {}) as Record<string, string>;
-  const after = Object.fromEntries(Object.entries((planned.data ?? {}) as Record<string, string>).map(([key, value]) => [key, valueDigest(value)]));
-  return [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((key) => before[key] !== after[key]).sort();
+  const after = Object.fromEntries(
+    Object.entries((planned.data ?? {}) as Record<string, string>).map(([key, value]) => [key, valueDigest(value)]),
+  );
+  return [...new Set([...Object.keys(before), ...Object.keys(after)])]
+    .filter((key) => before[key] !== after[key])
+    .sort();
 }
 
 function withoutData(object: Record<string, unknown>): Record<string, unknown> {
@@ -56,11 +60,21 @@ function withoutData(object: Record<string, unknown>): Record<string, unknown> {
   return rest;
 }
 
-export async function diffPlan(kubectl: Kubectl, objects: K8sObject[], seen: Look, options: { force: boolean; pruneVolumes: boolean }): Promise<DiffResult> {
+export async function diffPlan(
+  kubectl: Kubectl,
+  objects: K8sObject[],
+  seen: Look,
+  options: { force: boolean; pruneVolumes: boolean },
+): Promise<DiffResult> {
   const namespace = objects[0]?.metadata.namespace ?? '';
   const planned = objects.map(refOf);
   const pruning = prunePlan(seen.inventory, planned, options.pruneVolumes);
-  const result: DiffResult = { objects: [], prune: pruning.delete.map(refKey), keep: pruning.keep.map(refKey), conflicts: [] };
+  const result: DiffResult = {
+    objects: [],
+    prune: pruning.delete.map(refKey),
+    keep: pruning.keep.map(refKey),
+    conflicts: [],
+  };
   if (seen.namespace === 'missing') {
     // Nothing namespaced can be dry-run in a namespace that does not exist yet: all new.
     return { ...result, namespace, objects: objects.map((object) => ({ object, change: 'create' })) };
@@ -73,7 +87,12 @@ export async function diffPlan(kubectl: Kubectl, objects: K8sObject[], seen: Loo
     result.conflicts = error.conflicts;
     after = await applyObjects(kubectl, objects, { force: true, dryRun: true });
   }
-  const byKey = new Map(after.map((o) => [objectKey({ ...o, metadata: { ...o.metadata, namespace: o.metadata.namespace ?? namespace } }), o]));
+  const byKey = new Map(
+    after.map((o) => [
+      objectKey({ ...o, metadata: { ...o.metadata, namespace: o.metadata.namespace ?? namespace } }),
+      o,
+    ]),
+  );
   for (const object of objects) {
     const live = seen.live.get(objectKey(object));
     const dry = byKey.get(objectKey(object));
@@ -85,7 +104,10 @@ export async function diffPlan(kubectl: Kubectl, objects: K8sObject[], seen: Loo
     const before = yaml(object.kind === 'Secret' ? withoutData(comparable(live)) : comparable(live));
     const next = dry ? yaml(object.kind === 'Secret' ? withoutData(comparable(dry)) : comparable(dry)) : before;
     const name = `${object.kind} ${object.metadata.name}`;
-    const patch = before === next ? undefined : createTwoFilesPatch(`${name} (live)`, `${name} (after apply)`, before, next, '', '', { context: 3 });
+    const patch =
+      before === next
+        ? undefined
+        : createTwoFilesPatch(`${name} (live)`, `${name} (after apply)`, before, next, '', '', { context: 3 });
     const change: Change = patch || secretKeys.length ? 'change' : 'unchanged';
     result.objects.push({ object, change, ...(patch ? { patch } : {}), ...(secretKeys.length ? { secretKeys } : {}) });
   }
@@ -105,12 +127,18 @@ export function formatDiff(result: DiffResult): string {
     if (entry.patch) {
       // From the first hunk on: the file header lines only repeat the object's name.
       const body = entry.patch.split('\n');
-      lines.push(...body.slice(body.findIndex((line) => line.startsWith('@@'))).filter((line) => line !== '').map((line) => `    ${line}`));
+      lines.push(
+        ...body
+          .slice(body.findIndex((line) => line.startsWith('@@')))
+          .filter((line) => line !== '')
+          .map((line) => `    ${line}`),
+      );
     }
   }
   for (const name of result.prune) lines.push(`- ${name} (prune: delete)`);
   for (const name of result.keep) lines.push(`= ${name} (prune keeps it: volumes go only with --prune-volumes)`);
-  for (const conflict of result.conflicts) lines.push(`! ${conflict} (the apply would stop here; --force-conflicts takes the field)`);
+  for (const conflict of result.conflicts)
+    lines.push(`! ${conflict} (the apply would stop here; --force-conflicts takes the field)`);
   return lines.length ? `${lines.join('\n')}\n` : '';
 }
 
@@ -118,8 +146,17 @@ export function diffSummary(result: DiffResult): { text: string; changes: number
   const count = (change: Change) => result.objects.filter((o) => o.change === change).length;
   const creates = count('create') + (result.namespace ? 1 : 0);
   const changes = creates + count('change') + result.prune.length + result.conflicts.length;
-  const parts = [`${creates} to create`, `${count('change')} to change`, `${count('unchanged')} unchanged`, `${result.prune.length} to prune`];
+  const parts = [
+    `${creates} to create`,
+    `${count('change')} to change`,
+    `${count('unchanged')} unchanged`,
+    `${result.prune.length} to prune`,
+  ];
   if (result.keep.length) parts.push(`${result.keep.length} volumes kept`);
   if (result.conflicts.length) parts.push(`${result.conflicts.length} conflicts`);
-  return { text: changes === 0 ? `no changes: the cluster matches the config (${count('unchanged')} unchanged)` : parts.join(', '), changes };
+  return {
+    text:
+      changes === 0 ? `no changes: the cluster matches the config (${count('unchanged')} unchanged)` : parts.join(', '),
+    changes,
+  };
 }

@@ -57,7 +57,10 @@ const formatRefs = (refs: ObjectRef[]) => refs.map((ref) => `${ref.apiVersion} $
 
 /** Reads the inventory from the live objects; an absent or foreign ConfigMap means none. */
 export function readInventory(live: LiveObject[], namespace: string): Inventory | undefined {
-  const found = live.find((o) => o.kind === 'ConfigMap' && o.metadata.name === INVENTORY_NAME && (o.metadata.namespace ?? namespace) === namespace);
+  const found = live.find(
+    (o) =>
+      o.kind === 'ConfigMap' && o.metadata.name === INVENTORY_NAME && (o.metadata.namespace ?? namespace) === namespace,
+  );
   if (!found || found.metadata.labels?.['app.kubernetes.io/managed-by'] !== MANAGED_BY) return undefined;
   const data = (found as { data?: Record<string, string> }).data ?? {};
   return { created: parseRefs(data.created), adopted: parseRefs(data.adopted), retained: parseRefs(data.retained) };
@@ -91,7 +94,10 @@ export function recordApplied(inventory: Inventory, created: ObjectRef[], applie
   const fresh = new Set(created.map(refKey));
   return {
     created: sorted([...inventory.created, ...created]),
-    adopted: sorted([...inventory.adopted, ...applied.filter((ref) => !known.has(refKey(ref)) && !fresh.has(refKey(ref)))]),
+    adopted: sorted([
+      ...inventory.adopted,
+      ...applied.filter((ref) => !known.has(refKey(ref)) && !fresh.has(refKey(ref))),
+    ]),
     retained: without(inventory.retained, applied),
   };
 }
@@ -109,5 +115,7 @@ export function without(from: ObjectRef[], minus: ObjectRef[]): ObjectRef[] {
  */
 export function ownedByUs(object: LiveObject): boolean {
   if (object.metadata.labels?.['app.kubernetes.io/managed-by'] !== MANAGED_BY) return false;
-  return (object.metadata.managedFields ?? []).some((entry) => entry.manager === FIELD_MANAGER && entry.operation === 'Apply');
+  return (object.metadata.managedFields ?? []).some(
+    (entry) => entry.manager === FIELD_MANAGER && entry.operation === 'Apply',
+  );
 }

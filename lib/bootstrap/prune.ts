@@ -48,7 +48,14 @@ export async function prune(kubectl: Kubectl, namespace: string, plan: PrunePlan
   const result: PruneResult = { deleted: [], kept: [], notOurs: [], released: plan.release };
   const candidates = [...plan.delete, ...plan.keep];
   if (candidates.length === 0) return result;
-  const live = new Map((await kubectl.getObjects(candidates.map((ref) => stub(ref, namespace)), { managedFields: true })).map((o: LiveObject) => [objectKey({ ...o, metadata: { ...o.metadata, namespace } }), o]));
+  const live = new Map(
+    (
+      await kubectl.getObjects(
+        candidates.map((ref) => stub(ref, namespace)),
+        { managedFields: true },
+      )
+    ).map((o: LiveObject) => [objectKey({ ...o, metadata: { ...o.metadata, namespace } }), o]),
+  );
   const present = (ref: ObjectRef) => live.get(objectKey(stub(ref, namespace)));
   result.kept = plan.keep.filter((ref) => present(ref));
   const deletable = plan.delete.filter((ref) => {
@@ -71,7 +78,8 @@ export function describePrune(result: PruneResult): string {
   const list = (refs: ObjectRef[]) => refs.map(refKey).join(', ');
   const parts = [`${result.deleted.length} deleted${result.deleted.length ? ` (${list(result.deleted)})` : ''}`];
   if (result.kept.length) parts.push(`kept ${list(result.kept)} (volumes go only with --prune-volumes)`);
-  if (result.released.length) parts.push(`no longer managed, left in place: ${list(result.released)} (they existed before this stack)`);
+  if (result.released.length)
+    parts.push(`no longer managed, left in place: ${list(result.released)} (they existed before this stack)`);
   if (result.notOurs.length) parts.push(`left alone, no longer ours: ${list(result.notOurs)}`);
   return parts.join('; ');
 }

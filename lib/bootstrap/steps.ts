@@ -17,7 +17,15 @@ import { providerFor, type Provider } from '../tools/provider.ts';
 import type { Snapshot, Workload } from '../wait/podstatus.ts';
 import { assess, waitForWorkloads } from '../wait/wait.ts';
 import { assertPullable, checkPulls } from './check-pull.ts';
-import { applyObjects, ensureNamespace, look, outcomesOf, summarize, type Look, type ObjectOutcome } from './converge.ts';
+import {
+  applyObjects,
+  ensureNamespace,
+  look,
+  outcomesOf,
+  summarize,
+  type Look,
+  type ObjectOutcome,
+} from './converge.ts';
 import { EMPTY_INVENTORY, inventoryObject, recordApplied, refOf, sameInventory, type Inventory } from './inventory.ts';
 import { diffPlan, diffSummary, type DiffResult } from './diff.ts';
 import { describePrune, inventoryAfterPrune, prune, prunePlan } from './prune.ts';
@@ -33,7 +41,12 @@ export interface BootstrapOptions {
   pruneVolumes: boolean;
 }
 
-export const DEFAULT_OPTIONS: BootstrapOptions = { checkPull: true, forceConflicts: false, prune: true, pruneVolumes: false };
+export const DEFAULT_OPTIONS: BootstrapOptions = {
+  checkPull: true,
+  forceConflicts: false,
+  prune: true,
+  pruneVolumes: false,
+};
 
 export interface BootstrapContext {
   config: Config;
@@ -56,7 +69,12 @@ export interface BootstrapContext {
   signal?: AbortSignal;
 }
 
-export function bootstrapContext(config: Config, session: Session, planInputs: PlanInputs, options: Partial<BootstrapOptions> = {}): BootstrapContext {
+export function bootstrapContext(
+  config: Config,
+  session: Session,
+  planInputs: PlanInputs,
+  options: Partial<BootstrapOptions> = {},
+): BootstrapContext {
   const provider = providerFor(config, session.runner, session.redactor);
   return {
     config,
@@ -85,10 +103,18 @@ export function accessHints(plan: Plan, context: string, namespace: string): str
 export const preflightStep: Step<BootstrapContext> = {
   name: 'preflight',
   async run(c) {
-    const found = await preflight({ provider: c.provider, config: c.config, env: c.session.env, runner: c.session.runner });
+    const found = await preflight({
+      provider: c.provider,
+      config: c.config,
+      env: c.session.env,
+      runner: c.session.runner,
+    });
     c.plan = buildPlan(c.planInputs);
     for (const warning of c.plan.warnings) c.session.output.line(`warning: ${warning}`);
-    return [...found, `${c.plan.secrets.length + c.plan.namespace.length + c.plan.manifests.length} objects planned`].join(', ');
+    return [
+      ...found,
+      `${c.plan.secrets.length + c.plan.namespace.length + c.plan.manifests.length} objects planned`,
+    ].join(', ');
   },
 };
 
@@ -103,7 +129,9 @@ export const clusterStep: Step<BootstrapContext> = {
   name: 'cluster',
   async run(c) {
     const outcome = await c.provider.ensure();
-    return outcome === 'existing' ? c.provider.describe() : `${outcome} ${c.provider.describe()} (context ${c.provider.target.context})`;
+    return outcome === 'existing'
+      ? c.provider.describe()
+      : `${outcome} ${c.provider.describe()} (context ${c.provider.target.context})`;
   },
 };
 
@@ -118,11 +146,21 @@ async function writeInventory(c: BootstrapContext, next: Inventory): Promise<voi
  * keeps a stale credential (a workload created this run starts with the new value anyway).
  */
 async function restartConsumers(c: BootstrapContext, outcomes: ObjectOutcome[]): Promise<string[]> {
-  const changed = outcomes.filter((o) => o.object.kind === 'Secret' && o.outcome === 'configured').map((o) => o.object.metadata.name);
+  const changed = outcomes
+    .filter((o) => o.object.kind === 'Secret' && o.outcome === 'configured')
+    .map((o) => o.object.metadata.name);
   if (changed.length === 0) return [];
   const byName = secretConsumers(c.plan!.manifests);
-  const existed = (kind: string, name: string) => c.look!.live.has(objectKey({ kind, metadata: { name, namespace: c.config.namespace } }));
-  const restart = [...new Set(changed.flatMap((name) => byName.get(name) ?? []).filter((w) => existed(w.kind, w.name)).map((w) => `${w.kind.toLowerCase()}/${w.name}`))];
+  const existed = (kind: string, name: string) =>
+    c.look!.live.has(objectKey({ kind, metadata: { name, namespace: c.config.namespace } }));
+  const restart = [
+    ...new Set(
+      changed
+        .flatMap((name) => byName.get(name) ?? [])
+        .filter((w) => existed(w.kind, w.name))
+        .map((w) => `${w.kind.toLowerCase()}/${w.name}`),
+    ),
+  ];
   if (restart.length) await c.kubectl.run(['rollout', 'restart', ...restart, '-n', c.config.namespace]);
   return restart;
 }
@@ -150,14 +188,18 @@ export function applyStep(select: (plan: Plan) => K8sObject[]): Step<BootstrapCo
       } catch (error) {
         // Record whatever the failed apply did create, so prune and teardown know of it.
         const now = await c.kubectl.getObjects(objects).catch(() => []);
-        const made = now.filter((o) => !seen.live.has(objectKey({ ...o, metadata: { ...o.metadata, namespace } }))).map(refOf);
-        if (made.length) await writeInventory(c, recordApplied(seen.inventory ?? EMPTY_INVENTORY, made, [])).catch(() => {});
+        const made = now
+          .filter((o) => !seen.live.has(objectKey({ ...o, metadata: { ...o.metadata, namespace } })))
+          .map(refOf);
+        if (made.length)
+          await writeInventory(c, recordApplied(seen.inventory ?? EMPTY_INVENTORY, made, [])).catch(() => {});
         throw error;
       }
       const outcomes = outcomesOf(objects, seen.live, applied, namespace);
       c.outcomes.push(...outcomes);
       c.changed += outcomes.filter((o) => o.outcome !== 'unchanged').length + (seen.namespace === 'missing' ? 1 : 0);
-      for (const { object, outcome } of outcomes) c.session.output.verbose(`${object.kind} ${object.metadata.name} ${outcome}`);
+      for (const { object, outcome } of outcomes)
+        c.session.output.verbose(`${object.kind} ${object.metadata.name} ${outcome}`);
       const created = outcomes.filter((o) => o.outcome === 'created').map((o) => refOf(o.object));
       await writeInventory(c, recordApplied(seen.inventory ?? EMPTY_INVENTORY, created, objects.map(refOf)));
       const restarted = await restartConsumers(c, outcomes);
@@ -213,7 +255,10 @@ export const diffStep: Step<BootstrapContext> = {
   async run(c) {
     const objects = [...c.plan!.secrets, ...c.plan!.manifests];
     c.look = await look(c.kubectl, c.plan!.namespace[0]!, objects);
-    c.diff = await diffPlan(c.kubectl, objects, c.look, { force: c.options.forceConflicts, pruneVolumes: c.options.pruneVolumes });
+    c.diff = await diffPlan(c.kubectl, objects, c.look, {
+      force: c.options.forceConflicts,
+      pruneVolumes: c.options.pruneVolumes,
+    });
     return diffSummary(c.diff).text;
   },
 };
@@ -222,7 +267,8 @@ export const diffStep: Step<BootstrapContext> = {
 export const clusterExistsStep: Step<BootstrapContext> = {
   name: 'cluster',
   async run(c) {
-    if (!(await c.provider.exists())) throw new Error(`${c.provider.describe()} does not exist yet: a real run would create it and everything in it`);
+    if (!(await c.provider.exists()))
+      throw new Error(`${c.provider.describe()} does not exist yet: a real run would create it and everything in it`);
     return c.provider.describe();
   },
 };

@@ -15,9 +15,30 @@ import { inventoryStub, ownedByUs, readInventory, refKey, type ObjectRef } from 
 
 // What a namespace holds of its own accord, or because of our workloads (their pods,
 // ReplicaSets, revisions, endpoints): never a reason to keep it.
-const BACKGROUND = /^(serviceaccount\/default|configmap\/kube-root-ca\.crt|(pod|replicaset\.apps|controllerrevision\.apps|endpoints|endpointslice\.discovery\.k8s\.io|event(\.events\.k8s\.io)?)\/.*)$/;
+const BACKGROUND_KINDS = [
+  'pod',
+  'replicaset.apps',
+  'controllerrevision.apps',
+  'endpoints',
+  'endpointslice.discovery.k8s.io',
+  'event',
+  'event.events.k8s.io',
+];
+const BACKGROUND = (name: string) =>
+  name === 'serviceaccount/default' ||
+  name === 'configmap/kube-root-ca.crt' ||
+  BACKGROUND_KINDS.includes(name.split('/')[0]!);
 // Everything a namespace commonly holds; `all` covers the workload kinds and Services.
-const CONTENTS = 'all,configmaps,secrets,persistentvolumeclaims,serviceaccounts,roles.rbac.authorization.k8s.io,rolebindings.rbac.authorization.k8s.io,ingresses.networking.k8s.io';
+const CONTENTS = [
+  'all',
+  'configmaps',
+  'secrets',
+  'persistentvolumeclaims',
+  'serviceaccounts',
+  'roles.rbac.authorization.k8s.io',
+  'rolebindings.rbac.authorization.k8s.io',
+  'ingresses.networking.k8s.io',
+].join(',');
 
 function stub(ref: ObjectRef, namespace: string): K8sObject {
   return { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace } };
@@ -26,12 +47,16 @@ function stub(ref: ObjectRef, namespace: string): K8sObject {
 /** The PVCs a StatefulSet's claim templates made: `<template>-<statefulset>-<ordinal>`, with our label. */
 async function claimsOf(kubectl: Kubectl, namespace: string, statefulSets: LiveObject[]): Promise<string[]> {
   const patterns = statefulSets.flatMap((sts) =>
-    ((sts.spec as { volumeClaimTemplates?: { metadata?: { name?: string } }[] } | undefined)?.volumeClaimTemplates ?? []).map(
-      (template) => new RegExp(`^${template.metadata?.name ?? ''}-${sts.metadata.name}-\\d+$`),
-    ),
+    (
+      (sts.spec as { volumeClaimTemplates?: { metadata?: { name?: string } }[] } | undefined)?.volumeClaimTemplates ??
+      []
+    ).map((template) => new RegExp(`^${template.metadata?.name ?? ''}-${sts.metadata.name}-\\d+$`)),
   );
   if (patterns.length === 0) return [];
-  const list = await kubectl.run(['get', 'persistentvolumeclaims', '-n', namespace, '-l', MANAGED_SELECTOR, '-o', 'name'], { timeoutMs: 30_000 });
+  const list = await kubectl.run(
+    ['get', 'persistentvolumeclaims', '-n', namespace, '-l', MANAGED_SELECTOR, '-o', 'name'],
+    { timeoutMs: 30_000 },
+  );
   return list.stdout
     .split('\n')
     .map((line) => line.trim().replace(/^persistentvolumeclaim\//, ''))
@@ -57,7 +82,12 @@ export async function teardownObjects(kubectl: Kubectl, namespace: string, optio
 
   const created = inventory?.created ?? [];
   const listed = [...created, ...(inventory?.retained ?? [])];
-  const live = listed.length ? await kubectl.getObjects(listed.map((ref) => stub(ref, namespace)), { managedFields: true }) : [];
+  const live = listed.length
+    ? await kubectl.getObjects(
+        listed.map((ref) => stub(ref, namespace)),
+        { managedFields: true },
+      )
+    : [];
   const byKey = new Map(live.map((o) => [objectKey({ ...o, metadata: { ...o.metadata, namespace } }), o]));
   const liveOf = (ref: ObjectRef) => byKey.get(objectKey(stub(ref, namespace)));
 
@@ -69,18 +99,29 @@ export async function teardownObjects(kubectl: Kubectl, namespace: string, optio
   const volumes = [...mine.filter(isVolume).map((ref) => ref.name), ...claims];
   const toDelete: K8sObject[] = [
     ...mine.filter((ref) => !isVolume(ref)).map((ref) => stub(ref, namespace)),
-    ...(options.volumes ? volumes.map((name) => stub({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', name }, namespace)) : []),
+    ...(options.volumes
+      ? volumes.map((name) => stub({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', name }, namespace))
+      : []),
   ];
   if (toDelete.length) {
-    await kubectl.run(['delete', '-f', '-', '--ignore-not-found', '--wait=true', `--timeout=${timeout}s`], { input: toYaml(toDelete), timeoutMs: (timeout + 30) * 1000 });
+    await kubectl.run(['delete', '-f', '-', '--ignore-not-found', '--wait=true', `--timeout=${timeout}s`], {
+      input: toYaml(toDelete),
+      timeoutMs: (timeout + 30) * 1000,
+    });
   }
   const keptVolumes = options.volumes ? [] : volumes;
   // The inventory goes last, once what it lists is gone (or, for kept volumes, stays listed).
   if (inventory && keptVolumes.length === 0) {
-    await kubectl.run(['delete', 'configmap', INVENTORY_NAME, '-n', namespace, '--ignore-not-found'], { timeoutMs: 30_000 });
+    await kubectl.run(['delete', 'configmap', INVENTORY_NAME, '-n', namespace, '--ignore-not-found'], {
+      timeoutMs: 30_000,
+    });
   }
 
-  const parts = [inventory ? `deleted ${toDelete.length} objects` : `no inventory of ${MANAGED_BY} in namespace ${namespace}, so no objects to delete`];
+  const parts = [
+    inventory
+      ? `deleted ${toDelete.length} objects`
+      : `no inventory of ${MANAGED_BY} in namespace ${namespace}, so no objects to delete`,
+  ];
   if (keptVolumes.length) parts.push(`kept volumes ${keptVolumes.join(', ')} (pass --delete-volumes to delete them)`);
   if (notOurs.length) parts.push(`left alone, no longer ours: ${notOurs.map(refKey).join(', ')}`);
   const done = (last: string) => [...parts, last].join('; ');
@@ -91,11 +132,13 @@ export async function teardownObjects(kubectl: Kubectl, namespace: string, optio
   const left = (await kubectl.run(['get', CONTENTS, '-n', namespace, '-o', 'name'], { timeoutMs: 60_000 })).stdout
     .split('\n')
     .map((line) => line.trim())
-    .filter((line) => line && !BACKGROUND.test(line));
+    .filter((line) => line && !BACKGROUND(line));
   if (left.length) {
     const shown = `${left.slice(0, 5).join(', ')}${left.length > 5 ? `, and ${left.length - 5} more` : ''}`;
     return done(`namespace ${namespace} stays: it also holds ${shown}, which ${MANAGED_BY} did not create`);
   }
-  await kubectl.run(['delete', 'namespace', namespace, '--ignore-not-found', '--wait=true', `--timeout=${timeout}s`], { timeoutMs: (timeout + 30) * 1000 });
+  await kubectl.run(['delete', 'namespace', namespace, '--ignore-not-found', '--wait=true', `--timeout=${timeout}s`], {
+    timeoutMs: (timeout + 30) * 1000,
+  });
   return done(`deleted namespace ${namespace}`);
 }

@@ -11,19 +11,30 @@ const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[
 export const dnsLabel = z
   .string()
   .max(63, 'must be at most 63 characters (a DNS-1123 label)')
-  .regex(DNS1123_LABEL, 'must be a DNS-1123 label: lowercase letters, digits and "-", starting and ending with a letter or digit (e.g. "demon-system")');
+  .regex(
+    DNS1123_LABEL,
+    'must be a DNS-1123 label: lowercase letters, digits and "-", starting and ending with a letter or digit (e.g. "demon-system")',
+  );
 
 export const dnsSubdomain = z
   .string()
   .max(253, 'must be at most 253 characters')
-  .regex(DNS1123_SUBDOMAIN, 'must be a DNS-1123 subdomain: lowercase letters, digits, "-" and "." (e.g. "demon.example.com")');
+  .regex(
+    DNS1123_SUBDOMAIN,
+    'must be a DNS-1123 subdomain: lowercase letters, digits, "-" and "." (e.g. "demon.example.com")',
+  );
 
-export const port = z.int().min(1, 'must be a port between 1 and 65535').max(65535, 'must be a port between 1 and 65535');
+export const port = z
+  .int()
+  .min(1, 'must be a port between 1 and 65535')
+  .max(65535, 'must be a port between 1 and 65535');
 
 const DURATION = /^(\d+(ms|s|m|h))+$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-export const duration = z.string().regex(DURATION, 'must be a duration such as "240s", "5m" or "1h30m" (units: ms, s, m, h)');
+export const duration = z
+  .string()
+  .regex(DURATION, 'must be a duration such as "240s", "5m" or "1h30m" (units: ms, s, m, h)');
 
 /** Milliseconds in a duration string already validated by `duration`. */
 export function parseDuration(text: string): number {
@@ -35,21 +46,36 @@ export function parseDuration(text: string): number {
 /** A duration within [min, max]: timers and kubectl flags get a number they can hold. */
 export function durationWithin(min: string, max: string) {
   const [low, high] = [parseDuration(min), parseDuration(max)];
-  return duration.refine((text) => parseDuration(text) >= low, `must be at least ${min}`).refine((text) => parseDuration(text) <= high, `must be at most ${max}`);
+  return duration
+    .refine((text) => parseDuration(text) >= low, `must be at least ${min}`)
+    .refine((text) => parseDuration(text) <= high, `must be at most ${max}`);
 }
 
 /** Prometheus' own duration syntax (it also takes days, weeks and years). */
-export const promDuration = z.string().regex(/^(\d+(ms|s|m|h|d|w|y))+$/, 'must be a Prometheus duration such as "15d" or "12h" (units: ms, s, m, h, d, w, y)');
+export const promDuration = z
+  .string()
+  .regex(
+    /^(\d+(ms|s|m|h|d|w|y))+$/,
+    'must be a Prometheus duration such as "15d" or "12h" (units: ms, s, m, h, d, w, y)',
+  );
 
 // Kubernetes resource.Quantity: a decimal number with an optional SI or binary suffix.
-export const quantity = z.string().refine((text) => parseQuantity(text) !== undefined, 'must be a Kubernetes quantity such as "500m", "128Mi" or "10Gi"');
+export const quantity = z
+  .string()
+  .refine(
+    (text) => parseQuantity(text) !== undefined,
+    'must be a Kubernetes quantity such as "500m", "128Mi" or "10Gi"',
+  );
 
 /** A size in whole bytes (NATS store limits are plain byte counts), within bounds. */
 export function bytes(min: string, max: string) {
   const [low, high] = [exactUnits(min)!, exactUnits(max)!];
   return z
     .string()
-    .refine((text) => exactUnits(text) !== undefined, 'must be a whole number of bytes as a Kubernetes quantity, such as "256Mi" or "1Gi" (not "500m" or a fraction)')
+    .refine(
+      (text) => exactUnits(text) !== undefined,
+      'must be a whole number of bytes as a Kubernetes quantity, such as "256Mi" or "1Gi" (not "500m" or a fraction)',
+    )
     .refine((text) => (exactUnits(text) ?? low) >= low, `must be at least ${min}`)
     .refine((text) => (exactUnits(text) ?? high) <= high, `must be at most ${max}`);
 }
@@ -68,9 +94,17 @@ export const IMAGE_REPOSITORY = new RegExp(`^${NAME}$`);
 export const imageReference = z
   .string()
   .max(255, 'image references are at most 255 characters')
-  .regex(IMAGE_REFERENCE, 'must be an image reference such as "ghcr.io/org/name:tag" or "name@sha256:<64 hex>" (lowercase repository, no scheme)');
+  .regex(
+    IMAGE_REFERENCE,
+    'must be an image reference such as "ghcr.io/org/name:tag" or "name@sha256:<64 hex>" (lowercase repository, no scheme)',
+  );
 
-export const envVarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name (letters, digits and "_", not starting with a digit)');
+export const envVarName = z
+  .string()
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_]*$/,
+    'must be an environment variable name (letters, digits and "_", not starting with a digit)',
+  );
 
 export const secretKey = z
   .string()
@@ -79,16 +113,25 @@ export const secretKey = z
   .refine((key) => key !== '.' && key !== '..', 'must not be "." or ".." (Kubernetes refuses them as keys)');
 
 /** Service names are DNS-1035 labels: a letter first (Kubernetes before 1.34 refuses "9lives"). */
-export const serviceName = dnsLabel.regex(/^[a-z]/, 'must start with a letter: it names a Service, and Service names are DNS-1035 labels');
+export const serviceName = dnsLabel.regex(
+  /^[a-z]/,
+  'must start with a letter: it names a Service, and Service names are DNS-1035 labels',
+);
 
 /** An Ingress host: a DNS subdomain, optionally with a leading "*." wildcard label. */
 export const ingressHost = z
   .string()
   .max(253, 'must be at most 253 characters')
-  .regex(/^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'must be a host name such as "demon.example.com" or "*.example.com"');
+  .regex(
+    /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/,
+    'must be a host name such as "demon.example.com" or "*.example.com"',
+  );
 
 /** A Linux user id Kubernetes accepts for runAsUser (a non-negative int32), not root. */
-export const userId = z.int().min(1, 'must be a non-root user id (1 or more)').max(2147483647, 'must be at most 2147483647 (Kubernetes takes an int32)');
+export const userId = z
+  .int()
+  .min(1, 'must be a non-root user id (1 or more)')
+  .max(2147483647, 'must be at most 2147483647 (Kubernetes takes an int32)');
 
 export const httpPath = z.string().regex(/^\/[^\s]*$/, 'must be an HTTP path starting with "/" (e.g. "/health")');
 

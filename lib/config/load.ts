@@ -29,15 +29,24 @@ function schemaAt(schema: z.ZodType, path: Path): z.ZodType | undefined {
   let node: z.ZodType | undefined = schema;
   const unwrap = (s: z.ZodType): z.ZodType => {
     const def = s._zod.def as { type: string; innerType?: z.ZodType };
-    return def.innerType && ['default', 'prefault', 'optional', 'nullable'].includes(def.type) ? unwrap(def.innerType) : s;
+    return def.innerType && ['default', 'prefault', 'optional', 'nullable'].includes(def.type)
+      ? unwrap(def.innerType)
+      : s;
   };
   for (const key of path) {
     if (!node) return undefined;
-    const def = unwrap(node)._zod.def as { type: string; shape?: Record<string, z.ZodType>; element?: z.ZodType; valueType?: z.ZodType; options?: z.ZodType[] };
+    const def = unwrap(node)._zod.def as {
+      type: string;
+      shape?: Record<string, z.ZodType>;
+      element?: z.ZodType;
+      valueType?: z.ZodType;
+      options?: z.ZodType[];
+    };
     if (def.type === 'object') node = def.shape?.[String(key)];
     else if (def.type === 'array') node = def.element;
     else if (def.type === 'record') node = def.valueType;
-    else if (def.type === 'union') node = def.options?.find((option) => (unwrap(option)._zod.def as { type: string }).type === 'object');
+    else if (def.type === 'union')
+      node = def.options?.find((option) => (unwrap(option)._zod.def as { type: string }).type === 'object');
     else return undefined;
   }
   return node && unwrap(node);
@@ -52,7 +61,8 @@ type Ranged = { range?: [number, number, number] | null };
 
 /** The key node of `key` in the mapping at `parent`: an unknown key is reported where it is written. */
 function keyNode(document: Document, parent: Path, key: PropertyKey): Ranged | undefined {
-  const map = (parent.length ? document.getIn(parent as unknown[], true) : document.contents) as { items?: { key?: Ranged & { value?: unknown } }[] } | undefined;
+  const map = (parent.length ? document.getIn(parent as unknown[], true) : document.contents) as
+    { items?: { key?: Ranged & { value?: unknown } }[] } | undefined;
   return map?.items?.find((pair) => pair.key?.value === key)?.key;
 }
 
@@ -60,7 +70,8 @@ function keyNode(document: Document, parent: Path, key: PropertyKey): Ranged | u
 function locate(file: string, document: Document, lines: LineCounter, path: Path): string {
   const candidates: (Ranged | undefined)[] = [];
   if (path.length) candidates.push(keyNode(document, path.slice(0, -1), path[path.length - 1]!));
-  for (let depth = path.length; depth >= 0; depth--) candidates.push(document.getIn(path.slice(0, depth) as unknown[], true) as Ranged | undefined);
+  for (let depth = path.length; depth >= 0; depth--)
+    candidates.push(document.getIn(path.slice(0, depth) as unknown[], true) as Ranged | undefined);
   for (const node of candidates) {
     if (node?.range) {
       const { line, col } = lines.linePos(node.range[0]);
@@ -78,7 +89,9 @@ export function describeIssues(issues: z.core.$ZodIssue[], where: (path: Path) =
       for (const key of issue.keys) {
         const hint = closest(key, knownKeys(issue.path));
         const path = [...issue.path, key];
-        lines.push(`${where(path)} ${formatPath(path)}: unknown key${hint ? ` (did you mean "${hint}"?)` : `; allowed: ${knownKeys(issue.path).join(', ')}`}`);
+        lines.push(
+          `${where(path)} ${formatPath(path)}: unknown key${hint ? ` (did you mean "${hint}"?)` : `; allowed: ${knownKeys(issue.path).join(', ')}`}`,
+        );
       }
     } else if (issue.code === 'invalid_key') {
       // zod wraps the key's own problems; show the key and what a valid one looks like.
@@ -95,7 +108,10 @@ export function describeIssues(issues: z.core.$ZodIssue[], where: (path: Path) =
 export function parseConfig(data: unknown, file = 'config', where: (path: Path) => string = () => file): Config {
   const result = configSchema.safeParse(data ?? {});
   if (!result.success) {
-    throw new UsageError(`${file} is not a valid config (fix these and run again; config/demon.schema.json documents every key)`, describeIssues(result.error.issues, where));
+    throw new UsageError(
+      `${file} is not a valid config (fix these and run again; config/demon.schema.json documents every key)`,
+      describeIssues(result.error.issues, where),
+    );
   }
   const problems = crossFieldProblems(result.data).map((p) => `${where(p.path)} ${formatPath(p.path)}: ${p.message}`);
   if (problems.length) throw new UsageError(`${file} is not a valid config`, problems);
@@ -109,7 +125,9 @@ const PROBLEM_CHARS = 300;
 /** One line of a problem, safe to print: control bytes escaped, cut to a readable length. */
 export function printable(text: string): string {
   // eslint-disable-next-line no-control-regex
-  const escaped = text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`).replace(/\n/g, ' ');
+  const escaped = text
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+    .replace(/\n/g, ' ');
   return escaped.length > PROBLEM_CHARS ? `${escaped.slice(0, PROBLEM_CHARS)}...` : escaped;
 }
 
@@ -120,11 +138,20 @@ function readConfigText(file: string): string {
     stats = statSync(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable (check its permissions)' : `cannot be read (${code})`;
+    const reason =
+      code === 'ENOENT'
+        ? 'does not exist'
+        : code === 'EACCES'
+          ? 'is not readable (check its permissions)'
+          : `cannot be read (${code})`;
     throw new UsageError(`config file ${file} ${reason}; ${fix}`);
   }
-  if (!stats.isFile()) throw new UsageError(`config file ${file} is not a regular file (a directory, device or pipe); ${fix}`);
-  if (stats.size > MAX_CONFIG_BYTES) throw new UsageError(`config file ${file} is ${(stats.size / 1024 / 1024).toFixed(1)} MiB; a config is at most 1 MiB, so this is not one: ${fix}`);
+  if (!stats.isFile())
+    throw new UsageError(`config file ${file} is not a regular file (a directory, device or pipe); ${fix}`);
+  if (stats.size > MAX_CONFIG_BYTES)
+    throw new UsageError(
+      `config file ${file} is ${(stats.size / 1024 / 1024).toFixed(1)} MiB; a config is at most 1 MiB, so this is not one: ${fix}`,
+    );
   let buffer: Buffer;
   try {
     buffer = readFileSync(file);
@@ -151,7 +178,9 @@ export function loadConfig(file: string): Config {
   try {
     data = document.toJS({ maxAliasCount: 100 });
   } catch (error) {
-    const reason = /alias/i.test((error as Error).message) ? 'too many YAML aliases (more than 100 expansions; an "alias bomb"?)' : printable((error as Error).message);
+    const reason = /alias/i.test((error as Error).message)
+      ? 'too many YAML aliases (more than 100 expansions; an "alias bomb"?)'
+      : printable((error as Error).message);
     throw new UsageError(`${file} is not valid YAML`, [`${file}: ${reason}`]);
   }
   return parseConfig(data, file, (path) => locate(file, document, lines, path));

@@ -5,8 +5,21 @@
  */
 import { z } from 'zod';
 import {
-  bytes, dnsLabel, dnsSubdomain, durationWithin, envVarName, httpPath, imageReference, ingressHost, port, promDuration,
-  quantity, registryServer, secretKey, serviceName, userId,
+  bytes,
+  dnsLabel,
+  dnsSubdomain,
+  durationWithin,
+  envVarName,
+  httpPath,
+  imageReference,
+  ingressHost,
+  port,
+  promDuration,
+  quantity,
+  registryServer,
+  secretKey,
+  serviceName,
+  userId,
 } from './formats.ts';
 
 // Messages a person can act on: "is required", "must be a number, not a string".
@@ -14,9 +27,15 @@ z.config({
   customError: (issue) => {
     if (issue.code !== 'invalid_type') return undefined;
     if (issue.input === undefined) return 'is required';
-    if (typeof issue.input === 'number' && !Number.isFinite(issue.input)) return `must be a finite ${issue.expected === 'int' ? 'whole number' : 'number'}, not ${issue.input}`;
+    if (typeof issue.input === 'number' && !Number.isFinite(issue.input))
+      return `must be a finite ${issue.expected === 'int' ? 'whole number' : 'number'}, not ${issue.input}`;
     const got = Array.isArray(issue.input) ? 'a list' : issue.input === null ? 'null' : `a ${typeof issue.input}`;
-    const want = issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected === 'int' ? 'whole number' : issue.expected}`;
+    const want =
+      issue.expected === 'object'
+        ? 'a mapping'
+        : issue.expected === 'array'
+          ? 'a list'
+          : `a ${issue.expected === 'int' ? 'whole number' : issue.expected}`;
     return `must be ${want}, not ${got}`;
   },
 });
@@ -38,7 +57,11 @@ const health = (liveness: string, readiness: string) =>
     .strictObject({
       liveness: httpPath.default(liveness).describe('path of the liveness probe, also checked by the smoke test'),
       readiness: httpPath.default(readiness).describe('path of the readiness probe, also checked by the smoke test'),
-      body: z.string().min(1).optional().describe('text the health responses must contain (smoke check only; probes ignore it)'),
+      body: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('text the health responses must contain (smoke check only; probes ignore it)'),
     })
     .prefault({})
     .describe('HTTP health endpoints the image serves on its port');
@@ -55,9 +78,16 @@ const persistence = (size: string) =>
 
 const componentBuild = z
   .strictObject({
-    context: z.string().min(1).default('.').describe('build context, relative to build.source (the Demon checkout root by default)'),
+    context: z
+      .string()
+      .min(1)
+      .default('.')
+      .describe('build context, relative to build.source (the Demon checkout root by default)'),
     dockerfile: z.string().min(1).describe('Dockerfile, relative to build.source (e.g. runtime/Dockerfile)'),
-    args: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a build-arg name'), z.string()).default({}).describe('docker build --build-arg values (not secrets: they end up in the image history)'),
+    args: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a build-arg name'), z.string())
+      .default({})
+      .describe('docker build --build-arg values (not secrets: they end up in the image history)'),
     target: z.string().min(1).optional().describe('multi-stage build target'),
   })
   .describe('how build-images builds this component; it is pushed to the repository of `image`');
@@ -70,7 +100,10 @@ const component = z
     health: health('/health', '/ready'),
     replicas: z.int().min(0).max(100).default(1).describe('number of pods'),
     resources: resources.prefault({}),
-    env: z.record(envVarName, z.string()).default({}).describe('extra environment variables (plain values, not secrets)'),
+    env: z
+      .record(envVarName, z.string())
+      .default({})
+      .describe('extra environment variables (plain values, not secrets)'),
     appSecret: z.boolean().default(true).describe('load the app Secret into the environment (envFrom)'),
     runAsUser: userId.default(65532).describe('non-root user id the container runs as'),
     build: componentBuild.optional(),
@@ -78,24 +111,58 @@ const component = z
   .describe('one Demon service, deployed as a Deployment and a Service');
 
 export const DEFAULT_COMPONENTS = [
-  { name: 'runtime', image: 'ghcr.io/afewell-hh/demon-runtime:main', port: 8080, build: { dockerfile: 'runtime/Dockerfile' } },
-  { name: 'engine', image: 'ghcr.io/afewell-hh/demon-engine:main', port: 8081, build: { dockerfile: 'engine/Dockerfile' } },
-  { name: 'operate-ui', image: 'ghcr.io/afewell-hh/demon-operate-ui:main', port: 3000, health: { liveness: '/health', readiness: '/health' }, build: { dockerfile: 'operate-ui/Dockerfile' } },
+  {
+    name: 'runtime',
+    image: 'ghcr.io/afewell-hh/demon-runtime:main',
+    port: 8080,
+    build: { dockerfile: 'runtime/Dockerfile' },
+  },
+  {
+    name: 'engine',
+    image: 'ghcr.io/afewell-hh/demon-engine:main',
+    port: 8081,
+    build: { dockerfile: 'engine/Dockerfile' },
+  },
+  {
+    name: 'operate-ui',
+    image: 'ghcr.io/afewell-hh/demon-operate-ui:main',
+    port: 3000,
+    health: { liveness: '/health', readiness: '/health' },
+    build: { dockerfile: 'operate-ui/Dockerfile' },
+  },
 ];
 
 const cluster = z
   .strictObject({
-    provider: z.enum(['kind', 'existing']).default('kind').describe('kind: create or reuse a local kind cluster; existing: use a kubeconfig context'),
+    provider: z
+      .enum(['kind', 'existing'])
+      .default('kind')
+      .describe('kind: create or reuse a local kind cluster; existing: use a kubeconfig context'),
     name: dnsLabel.default('demon').describe('kind cluster name (its kubeconfig context is kind-<name>)'),
     kind: z
       .strictObject({
         nodeImage: imageReference.optional().describe("kind node image (kind's default when omitted)"),
-        config: z.record(z.string(), z.unknown()).default({}).describe('extra kind Cluster config merged into the generated one (nodes, networking, containerdConfigPatches, ...)'),
+        config: z
+          .record(z.string(), z.unknown())
+          .default({})
+          .describe(
+            'extra kind Cluster config merged into the generated one (nodes, networking, containerdConfigPatches, ...)',
+          ),
       })
       .prefault({})
       .describe('settings used when provider is kind'),
-    kubeconfig: z.string().min(1).optional().describe('kubeconfig file for provider existing ($KUBECONFIG or ~/.kube/config when omitted)'),
-    context: z.string().min(1).optional().describe('kubeconfig context for provider existing (required there, so a deploy never lands on whatever context is current)'),
+    kubeconfig: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('kubeconfig file for provider existing ($KUBECONFIG or ~/.kube/config when omitted)'),
+    context: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'kubeconfig context for provider existing (required there, so a deploy never lands on whatever context is current)',
+      ),
   })
   .prefault({})
   .describe('which cluster to deploy to');
@@ -106,10 +173,18 @@ const nats = z
     clientPort: port.default(4222).describe('client port (NATS_URL points here)'),
     monitorPort: port.default(8222).describe('HTTP monitoring port, where the health paths are served'),
     health: health('/healthz', '/healthz?js-enabled-only=true'),
-    streamName: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be a JetStream stream name (letters, digits, "_" and "-")').default('RITUAL_EVENTS').describe('JetStream stream the apps use (RITUAL_STREAM_NAME)'),
+    streamName: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/, 'must be a JetStream stream name (letters, digits, "_" and "-")')
+      .default('RITUAL_EVENTS')
+      .describe('JetStream stream the apps use (RITUAL_STREAM_NAME)'),
     jetstream: z
       .strictObject({
-        maxMemory: bytes('1Mi', '1Ti').default('256Mi').describe('JetStream memory store limit; the container\'s memory limit must leave room for it (see the config rules)'),
+        maxMemory: bytes('1Mi', '1Ti')
+          .default('256Mi')
+          .describe(
+            "JetStream memory store limit; the container's memory limit must leave room for it (see the config rules)",
+          ),
         maxFile: bytes('1Mi', '1Pi').default('1Gi').describe('JetStream file store limit'),
       })
       .prefault({})
@@ -124,10 +199,15 @@ const nats = z
 const registry = z
   .strictObject({
     name: dnsLabel.describe('registry name; the pull Secret is demon-pull-<name>'),
-    server: registryServer.describe('registry host as docker writes it in auths (ghcr.io, https://index.docker.io/v1/, 127.0.0.1:5001)'),
+    server: registryServer.describe(
+      'registry host as docker writes it in auths (ghcr.io, https://index.docker.io/v1/, 127.0.0.1:5001)',
+    ),
     usernameEnv: envVarName.describe('environment variable holding the user name'),
     passwordEnv: envVarName.describe('environment variable holding the password or token'),
-    appliesTo: z.array(z.string()).min(1, 'must name at least one component').describe('components whose pods pull with these credentials (nats, prometheus and grafana included)'),
+    appliesTo: z
+      .array(z.string())
+      .min(1, 'must name at least one component')
+      .describe('components whose pods pull with these credentials (nats, prometheus and grafana included)'),
   })
   .describe('credentials for pulling images');
 
@@ -139,7 +219,10 @@ const secretSource = z.union([
 const secrets = z
   .strictObject({
     name: dnsSubdomain.default('demon-secrets').describe('name of the app Secret'),
-    data: z.record(secretKey, secretSource).default({}).describe('Secret key -> environment variable name (or {file: path}) holding its value'),
+    data: z
+      .record(secretKey, secretSource)
+      .default({})
+      .describe('Secret key -> environment variable name (or {file: path}) holding its value'),
   })
   .prefault({})
   .describe('the app Secret, loaded by components with appSecret: true');
@@ -165,7 +248,9 @@ const monitoring = z
         servicePort: port.default(80).describe('port of the Grafana Service'),
         health: health('/api/health', '/api/health'),
         adminUser: z.string().min(1).default('admin').describe('Grafana admin user name'),
-        adminPasswordEnv: envVarName.default('GRAFANA_ADMIN_PASSWORD').describe('environment variable holding the Grafana admin password (never a literal in config)'),
+        adminPasswordEnv: envVarName
+          .default('GRAFANA_ADMIN_PASSWORD')
+          .describe('environment variable holding the Grafana admin password (never a literal in config)'),
         persistence: persistence('1Gi'),
         resources: resources.prefault({ requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '512Mi' } }),
       })
@@ -188,7 +273,11 @@ const ingress = z
 
 const build = z
   .strictObject({
-    source: z.string().min(1).default('../Demon').describe('the Demon checkout that build contexts and Dockerfiles are relative to (relative to the config file)'),
+    source: z
+      .string()
+      .min(1)
+      .default('../Demon')
+      .describe('the Demon checkout that build contexts and Dockerfiles are relative to (relative to the config file)'),
     parallelism: z.int().min(1).max(8).default(2).describe('how many images build at once'),
     latest: z.boolean().default(false).describe('also tag and push :latest'),
   })
@@ -197,9 +286,19 @@ const build = z
 
 const nightly = z
   .strictObject({
-    artifacts: z.string().min(1).default('artifacts').describe('directory for run directories (artifacts/<UTC timestamp>/), relative to the working directory'),
-    history: z.string().min(1).default('artifacts/history.jsonl').describe('file that gets one JSON line per nightly run'),
-    deadline: durationWithin('1m', '24h').default('60m').describe('the whole run must finish within this (1m to 24h); teardown and artifacts still run after it'),
+    artifacts: z
+      .string()
+      .min(1)
+      .default('artifacts')
+      .describe('directory for run directories (artifacts/<UTC timestamp>/), relative to the working directory'),
+    history: z
+      .string()
+      .min(1)
+      .default('artifacts/history.jsonl')
+      .describe('file that gets one JSON line per nightly run'),
+    deadline: durationWithin('1m', '24h')
+      .default('60m')
+      .describe('the whole run must finish within this (1m to 24h); teardown and artifacts still run after it'),
     clusterName: dnsLabel.default('demon-nightly').describe('kind cluster the nightly creates afresh (provider kind)'),
   })
   .prefault({})
@@ -207,9 +306,19 @@ const nightly = z
 
 const wait = z
   .strictObject({
-    timeout: durationWithin('0s', '24h').default('5m').describe('how long to wait for every workload to be ready (the workloads are always looked at once, even with 0s)'),
-    pullGrace: durationWithin('0s', '1h').default('30s').describe('how long image pull errors may last before the wait fails: rate-limited pulls recover, and the kubelet can miss a just-created pull Secret on its first attempt and retry after 10 s'),
-    readinessGrace: durationWithin('0s', '1h').default('45s').describe('how long a running container may fail its readiness probe before the wait fails'),
+    timeout: durationWithin('0s', '24h')
+      .default('5m')
+      .describe(
+        'how long to wait for every workload to be ready (the workloads are always looked at once, even with 0s)',
+      ),
+    pullGrace: durationWithin('0s', '1h')
+      .default('30s')
+      .describe(
+        'how long image pull errors may last before the wait fails: rate-limited pulls recover, and the kubelet can miss a just-created pull Secret on its first attempt and retry after 10 s',
+      ),
+    readinessGrace: durationWithin('0s', '1h')
+      .default('45s')
+      .describe('how long a running container may fail its readiness probe before the wait fails'),
   })
   .prefault({})
   .describe('readiness wait');
@@ -217,8 +326,15 @@ const wait = z
 export const configSchema = z
   .strictObject({
     cluster,
-    namespace: dnsLabel.default('demon-system').describe('namespace the stack is deployed to (never kube-system, kube-public, kube-node-lease or another kube-*; default only with allowDefaultNamespace)'),
-    allowDefaultNamespace: z.boolean().default(false).describe('allow namespace: default (shared by everything that names no namespace; refused unless set)'),
+    namespace: dnsLabel
+      .default('demon-system')
+      .describe(
+        'namespace the stack is deployed to (never kube-system, kube-public, kube-node-lease or another kube-*; default only with allowDefaultNamespace)',
+      ),
+    allowDefaultNamespace: z
+      .boolean()
+      .default(false)
+      .describe('allow namespace: default (shared by everything that names no namespace; refused unless set)'),
     nats,
     components: z.array(component).prefault(DEFAULT_COMPONENTS).describe('the Demon services'),
     secrets,

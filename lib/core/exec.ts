@@ -65,7 +65,8 @@ export class CommandError extends Error {
   constructor(result: RunResult, redactor?: Redactor) {
     const how = result.timedOut ? `timed out after ${result.durationMs} ms` : `exited with code ${result.exitCode}`;
     const stdout = result.sensitiveStdout ? '' : result.stdout;
-    const output = maskedTail(result.stderr, ERROR_TAIL_CHARS, redactor) || maskedTail(stdout, ERROR_TAIL_CHARS, redactor);
+    const output =
+      maskedTail(result.stderr, ERROR_TAIL_CHARS, redactor) || maskedTail(stdout, ERROR_TAIL_CHARS, redactor);
     super(`\`${maskedSnippet(redactor, commandLine(result.argv), 2_000)}\` ${how}${output ? `:\n${output}` : ''}`);
     this.name = 'CommandError';
     this.argv = result.argv;
@@ -77,7 +78,12 @@ export class CommandError extends Error {
 }
 
 /** Runs a command and throws a CommandError unless it exits 0. */
-export async function run(runner: Runner, argv: string[], options?: RunOptions, redactor?: Redactor): Promise<RunResult> {
+export async function run(
+  runner: Runner,
+  argv: string[],
+  options?: RunOptions,
+  redactor?: Redactor,
+): Promise<RunResult> {
   const result = await runner.exec(argv, options);
   if (result.exitCode !== 0) throw new CommandError(result, redactor);
   return result;
@@ -154,7 +160,11 @@ export class ProcessRunner implements Runner {
   /** A long-running tool, its stdout handed over as it arrives (lib/core/stream.ts). */
   stream(argv: string[], onStdout: (chunk: string) => void, options: Pick<RunOptions, 'env'> = {}): StreamHandle {
     const env = { ...this.options.env, ...options.env } as NodeJS.ProcessEnv;
-    return startStream(argv, env, onStdout, { children: this.children, redactor: this.options.redactor, ...(this.options.clock ? { clock: this.options.clock } : {}) });
+    return startStream(argv, env, onStdout, {
+      children: this.children,
+      redactor: this.options.redactor,
+      ...(this.options.clock ? { clock: this.options.clock } : {}),
+    });
   }
 
   private report(result: RunResult): void {

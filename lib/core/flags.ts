@@ -22,7 +22,11 @@ export const COMMON_FLAGS = {
   help: { type: 'boolean', description: 'show this help', default: false },
 } as const satisfies FlagSpecs;
 
-type Value<S extends FlagSpec> = S['type'] extends 'boolean' ? boolean : S extends { default: string } ? string : string | undefined;
+type Value<S extends FlagSpec> = S['type'] extends 'boolean'
+  ? boolean
+  : S extends { default: string }
+    ? string
+    : string | undefined;
 export type Flags<S extends FlagSpecs> = { [K in keyof S]: Value<S[K]> };
 
 export function helpText(usage: string, summary: string, specs: FlagSpecs): string {
@@ -37,7 +41,10 @@ export function helpText(usage: string, summary: string, specs: FlagSpecs): stri
 /** Parses argv against the specs; throws UsageError naming the bad flag and the fix. */
 export function parseFlags<S extends FlagSpecs>(argv: string[], specs: S): Flags<S> {
   const options = Object.fromEntries(
-    Object.entries(specs).map(([name, spec]) => [name, { type: spec.type, ...(spec.default !== undefined ? { default: spec.default } : {}) }]),
+    Object.entries(specs).map(([name, spec]) => [
+      name,
+      { type: spec.type, ...(spec.default !== undefined ? { default: spec.default } : {}) },
+    ]),
   );
   try {
     const { values } = parseArgs({ args: argv, options: options as never, strict: true, allowPositionals: false });
@@ -57,7 +64,12 @@ export function parseFlags<S extends FlagSpecs>(argv: string[], specs: S): Flags
  * Parses a script's flags; on --help prints its help to `out` and returns undefined (the
  * script then exits 0). Every script starts with this, so every one has the same --help.
  */
-export function parseCommand<S extends FlagSpecs>(argv: string[], specs: S, help: { usage: string; summary: string }, out: { write(text: string): unknown }): Flags<S> | undefined {
+export function parseCommand<S extends FlagSpecs>(
+  argv: string[],
+  specs: S,
+  help: { usage: string; summary: string },
+  out: { write(text: string): unknown },
+): Flags<S> | undefined {
   const flags = parseFlags(argv, specs);
   if (!(flags as { help?: boolean }).help) return flags;
   out.write(helpText(help.usage, help.summary, specs));

@@ -49,7 +49,10 @@ export interface ProcessLike {
   exit(code?: number): never;
 }
 
-export async function runMain(main: (context: MainContext) => Promise<number | void>, proc: ProcessLike = process as unknown as ProcessLike): Promise<void> {
+export async function runMain(
+  main: (context: MainContext) => Promise<number | void>,
+  proc: ProcessLike = process as unknown as ProcessLike,
+): Promise<void> {
   const env = { ...proc.env };
   // Under GitHub Actions each secret form is announced (on stderr, so stdout stays clean
   // for --dry-run) the moment it is registered: before anything could print it.
@@ -99,7 +102,8 @@ export async function runMain(main: (context: MainContext) => Promise<number | v
     if (controller.signal.aborted) throw controller.signal.reason;
   } catch (caught) {
     // A step that failed because its tool was killed by the interrupt reports the interrupt.
-    const error = controller.signal.aborted && !(caught instanceof InterruptedError) ? controller.signal.reason : caught;
+    const error =
+      controller.signal.aborted && !(caught instanceof InterruptedError) ? controller.signal.reason : caught;
     proc.stderr.write(`${redactor.mask(formatError(error))}\n`);
     code = exitCodeFor(error);
   } finally {

@@ -26,7 +26,8 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Durations are bounded in the schema and flags; this is the last line, never a silent wrap. */
 export function assertTimerRange(ms: number): void {
-  if (!(ms >= 0 && ms <= MAX_TIMER_MS)) throw new RangeError(`a deadline of ${ms} ms cannot be armed: it must be at most ${MAX_TIMER_MS} ms (24 days)`);
+  if (!(ms >= 0 && ms <= MAX_TIMER_MS))
+    throw new RangeError(`a deadline of ${ms} ms cannot be armed: it must be at most ${MAX_TIMER_MS} ms (24 days)`);
 }
 
 export class DeadlineError extends Error {
@@ -36,13 +37,15 @@ export class DeadlineError extends Error {
   }
 }
 
-
 /**
  * The signal a pipeline's steps should watch for their own work (a wait's watch streams, the
  * smoke's port-forwards): it aborts on `signal` (Ctrl-C) and at the deadline, so a step
  * abandoned by runPipeline's race also stops what it started. `dispose` clears the timer.
  */
-export function workSignal(signal: AbortSignal | undefined, deadlineMs: number): { signal: AbortSignal; dispose(): void } {
+export function workSignal(
+  signal: AbortSignal | undefined,
+  deadlineMs: number,
+): { signal: AbortSignal; dispose(): void } {
   assertTimerRange(deadlineMs);
   const controller = new AbortController();
   const onAbort = () => controller.abort(signal?.reason);
@@ -59,7 +62,13 @@ export function workSignal(signal: AbortSignal | undefined, deadlineMs: number):
   };
 }
 
-export async function runPipeline<C>(steps: Step<C>[], finallySteps: Step<C>[], context: C, output: Output, options: PipelineOptions): Promise<PipelineResult> {
+export async function runPipeline<C>(
+  steps: Step<C>[],
+  finallySteps: Step<C>[],
+  context: C,
+  output: Output,
+  options: PipelineOptions,
+): Promise<PipelineResult> {
   assertTimerRange(options.deadlineMs);
   const records: StepRecord[] = [];
   const deadline = Date.now() + options.deadlineMs;
@@ -68,7 +77,12 @@ export async function runPipeline<C>(steps: Step<C>[], finallySteps: Step<C>[], 
   // Rejects when the deadline passes or the signal fires, whichever comes first.
   const stop = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new DeadlineError(options.deadlineMs)), Math.max(0, deadline - Date.now()));
-    onAbort = () => reject(options.signal?.reason instanceof Error ? options.signal.reason : new Error(`interrupted (${String(options.signal?.reason)})`));
+    onAbort = () =>
+      reject(
+        options.signal?.reason instanceof Error
+          ? options.signal.reason
+          : new Error(`interrupted (${String(options.signal?.reason)})`),
+      );
     if (options.signal?.aborted) onAbort();
     else options.signal?.addEventListener('abort', onAbort, { once: true });
   });

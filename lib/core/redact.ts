@@ -20,14 +20,25 @@ export function escapeWorkflowData(text: string): string {
 }
 
 const xmlEscape = (text: string) =>
-  text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&apos;');
+  text
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;')
+    .replaceAll("'", '&apos;');
 const jsonEscape = (text: string) => JSON.stringify(text).slice(1, -1);
 
 /** Every spelling of `value` that may show up in text we print or write. */
 export function formsOf(value: string): string[] {
   const lines = value.split(/\r?\n/).filter((line) => line.trim().length >= MIN_MASKABLE);
   const raw = [value, ...(lines.length > 1 ? lines : [])];
-  const forms = raw.flatMap((text) => [text, Buffer.from(text).toString('base64'), jsonEscape(text), jsonEscape(jsonEscape(text)), xmlEscape(text)]);
+  const forms = raw.flatMap((text) => [
+    text,
+    Buffer.from(text).toString('base64'),
+    jsonEscape(text),
+    jsonEscape(jsonEscape(text)),
+    xmlEscape(text),
+  ]);
   return [...new Set(forms)].filter((form) => form.length >= MIN_MASKABLE);
 }
 

@@ -38,5 +38,13 @@ export function createSession(main: MainContext, verbose: boolean, options: { cl
     ...(verbose ? { onVerbose: (text: string) => output.verbose(text) } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
   });
-  return { output, runner, redactor, env, signal: main.signal, defer: main.defer, ...(options.clock ? { clock: options.clock } : {}) };
+  return {
+    output,
+    runner,
+    redactor,
+    env,
+    signal: main.signal,
+    defer: main.defer,
+    ...(options.clock ? { clock: options.clock } : {}),
+  };
 }

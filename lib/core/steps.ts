@@ -29,14 +29,23 @@ export function formatDuration(ms: number): string {
 
 /** The UTC stamp that names a run's directory: 20261130T031700Z (the cron wrapper spells it the same). */
 export function runStamp(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 /**
  * Runs one step, prints its line and records it; rethrows its error unchanged (so its class
  * still decides the exit code). `guard` may race the step against a deadline or Ctrl-C.
  */
-export async function runStep<C>(step: Step<C>, context: C, output: Output, records: StepRecord[], guard?: <T>(work: Promise<T>) => Promise<T>): Promise<void> {
+export async function runStep<C>(
+  step: Step<C>,
+  context: C,
+  output: Output,
+  records: StepRecord[],
+  guard?: <T>(work: Promise<T>) => Promise<T>,
+): Promise<void> {
   const started = performance.now();
   output.startSpinner(step.name);
   try {
@@ -56,7 +65,12 @@ export async function runStep<C>(step: Step<C>, context: C, output: Output, reco
 }
 
 /** Runs the steps in order and stops at the first failure, rethrowing its error. */
-export async function runSteps<C>(steps: Step<C>[], context: C, output: Output, records: StepRecord[] = []): Promise<StepRecord[]> {
+export async function runSteps<C>(
+  steps: Step<C>[],
+  context: C,
+  output: Output,
+  records: StepRecord[] = [],
+): Promise<StepRecord[]> {
   for (const step of steps) await runStep(step, context, output, records);
   return records;
 }
@@ -76,7 +90,12 @@ export function indented(output: Output): Output {
 }
 
 /** A step that runs `steps` against `context()`; its outcome is the last sub-step's. */
-export function nested<C, S>(name: string, output: Output, steps: (parent: C) => Step<S>[], context: (parent: C) => S): Step<C> {
+export function nested<C, S>(
+  name: string,
+  output: Output,
+  steps: (parent: C) => Step<S>[],
+  context: (parent: C) => S,
+): Step<C> {
   return {
     name,
     async run(parent) {

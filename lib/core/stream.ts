@@ -36,18 +36,29 @@ export interface StreamDeps {
   clock?: ToolClock;
 }
 
-export function startStream(argv: string[], env: NodeJS.ProcessEnv, onStdout: (chunk: string) => void, deps: StreamDeps): StreamHandle {
+export function startStream(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  onStdout: (chunk: string) => void,
+  deps: StreamDeps,
+): StreamHandle {
   const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const forget = deps.children.add(child.pid);
   const ended = deps.clock?.start() ?? (() => {});
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', onStdout);
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr = lastLines(stderr + chunk, STDERR_KEEP_CHARS)));
+  child
+    .stderr!.setEncoding('utf8')
+    .on('data', (chunk: string) => (stderr = lastLines(stderr + chunk, STDERR_KEEP_CHARS)));
   const exited = new Promise<{ exitCode: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => {
     const done = (exitCode: number | null, signal: NodeJS.Signals | null, why?: string) => {
       ended();
       forget();
-      resolve({ exitCode, signal, stderr: lastLines(deps.redactor.mask(why ? `${stderr}\n${why}` : stderr), STDERR_REPORT_CHARS) });
+      resolve({
+        exitCode,
+        signal,
+        stderr: lastLines(deps.redactor.mask(why ? `${stderr}\n${why}` : stderr), STDERR_REPORT_CHARS),
+      });
     };
     child.once('error', (error) => done(null, null, `cannot run ${argv[0]}: ${error.message}`));
     child.once('close', (code, signal) => done(code, signal));

@@ -9,7 +9,10 @@ export type Sources = { kind: 'all' } | { kind: 'paths'; patterns: string[] };
 
 function instructions(text: string): string[] {
   const joined = text.replace(/\\\r?\n/g, ' ');
-  return joined.split(/\r?\n/).map((line) => line.trim()).filter((line) => line && !line.startsWith('#'));
+  return joined
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'));
 }
 
 function normalize(source: string): string {
@@ -55,7 +58,9 @@ export function dockerfileSources(text: string): Sources {
 function globToRegex(pattern: string): RegExp {
   const source = pattern
     .split('')
-    .map((char) => (char === '*' ? '[^/]*' : char === '?' ? '[^/]' : /[.+^${}()|[\]\\]/.test(char) ? `\\${char}` : char))
+    .map((char) =>
+      char === '*' ? '[^/]*' : char === '?' ? '[^/]' : /[.+^${}()|[\]\\]/.test(char) ? `\\${char}` : char,
+    )
     .join('');
   // A directory source copies everything below it.
   return new RegExp(`^${source}(?:/.*)?$`);

@@ -20,7 +20,6 @@ export interface ImageJob {
   target?: string;
 }
 
-
 /** Resolves build.source against the config file's directory. */
 export function sourceDir(config: Config, configFile: string): string {
   const { source } = config.build;
@@ -46,13 +45,17 @@ export function imageJobs(config: Config, configFile: string): ImageJob[] {
 export function pathProblems(config: Config, configFile: string, jobs: ImageJob[]): string[] {
   const source = sourceDir(config, configFile);
   if (!existsSync(source) || !statSync(source).isDirectory()) {
-    return [`build.source: the Demon checkout ${source} does not exist; clone it there or set build.source in ${configFile}`];
+    return [
+      `build.source: the Demon checkout ${source} does not exist; clone it there or set build.source in ${configFile}`,
+    ];
   }
   const problems: string[] = [];
   jobs.forEach((job) => {
     const index = config.components.findIndex((c) => c.name === job.component);
-    if (!existsSync(job.context) || !statSync(job.context).isDirectory()) problems.push(`components[${index}].build.context: ${job.context} is not a directory`);
-    if (!existsSync(job.dockerfile)) problems.push(`components[${index}].build.dockerfile: ${job.dockerfile} does not exist`);
+    if (!existsSync(job.context) || !statSync(job.context).isDirectory())
+      problems.push(`components[${index}].build.context: ${job.context} is not a directory`);
+    if (!existsSync(job.dockerfile))
+      problems.push(`components[${index}].build.dockerfile: ${job.dockerfile} does not exist`);
   });
   return problems;
 }
@@ -69,16 +72,27 @@ export function registryEntryFor(config: Config, registry: string): Registry | u
   return config.registries.find((r) => normalizeRegistry(r.server) === registry);
 }
 
-export function missingPushCredentials(config: Config, jobs: ImageJob[], env: Record<string, string | undefined>): string[] {
+export function missingPushCredentials(
+  config: Config,
+  jobs: ImageJob[],
+  env: Record<string, string | undefined>,
+): string[] {
   const problems = new Set<string>();
   for (const job of jobs) {
     const entry = registryEntryFor(config, job.registry);
     if (!entry) continue;
-    for (const name of [entry.usernameEnv, entry.passwordEnv]) if (!env[name]) problems.add(`${name} is ${env[name] === '' ? 'empty' : 'not set'} (needed to push ${job.repository}, registries entry "${entry.name}"); export it, or pass --no-push`);
+    for (const name of [entry.usernameEnv, entry.passwordEnv])
+      if (!env[name])
+        problems.add(
+          `${name} is ${env[name] === '' ? 'empty' : 'not set'} (needed to push ${job.repository}, registries entry "${entry.name}"); export it, or pass --no-push`,
+        );
   }
   return [...problems];
 }
 
 export function assertJobs(jobs: ImageJob[]): void {
-  if (jobs.length === 0) throw new UsageError('no component has a `build` section, so there is nothing to build; add build: {dockerfile: ...} to the components built from source');
+  if (jobs.length === 0)
+    throw new UsageError(
+      'no component has a `build` section, so there is nothing to build; add build: {dockerfile: ...} to the components built from source',
+    );
 }

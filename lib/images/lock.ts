@@ -38,11 +38,16 @@ export function parseLock(text: string, file: string): Lock {
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`${file} is not valid JSON (${(error as Error).message}); rebuild it with scripts/build-images.mts or pass --no-lock`);
+    throw new UsageError(
+      `${file} is not valid JSON (${(error as Error).message}); rebuild it with scripts/build-images.mts or pass --no-lock`,
+    );
   }
   const result = lockSchema.safeParse(data);
   if (!result.success) {
-    throw new UsageError(`${file} is not a valid lock file; rebuild it with scripts/build-images.mts or pass --no-lock`, result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+    throw new UsageError(
+      `${file} is not a valid lock file; rebuild it with scripts/build-images.mts or pass --no-lock`,
+      result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+    );
   }
   return result.data;
 }
@@ -54,7 +59,9 @@ export function readLock(file: string): Lock | undefined {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new UsageError(`${file} cannot be read (${(error as NodeJS.ErrnoException).code}); check its permissions or pass --no-lock`);
+    throw new UsageError(
+      `${file} cannot be read (${(error as NodeJS.ErrnoException).code}); check its permissions or pass --no-lock`,
+    );
   }
   return parseLock(text, file);
 }
@@ -83,7 +90,9 @@ export function pinnedImages(config: Config, lock: Lock | undefined, lockFile: s
   for (const [name, entry] of Object.entries(lock.images)) {
     const component = config.components.find((c) => c.name === name);
     if (!component) {
-      problems.push(`${lockFile} pins "${name}", which is not a component of the config (components: ${config.components.map((c) => c.name).join(', ')})`);
+      problems.push(
+        `${lockFile} pins "${name}", which is not a component of the config (components: ${config.components.map((c) => c.name).join(', ')})`,
+      );
       continue;
     }
     if (repositoryOf(component.image) !== entry.repository) {
@@ -94,11 +103,17 @@ export function pinnedImages(config: Config, lock: Lock | undefined, lockFile: s
     // config's own repository: a lock is a file anyone can edit, never a free-form image.
     const allowed = [`${entry.repository}@${entry.digest}`, ...entry.tags.map((tag) => `${entry.repository}:${tag}`)];
     if (!allowed.includes(entry.pinned)) {
-      problems.push(`${lockFile} pins ${name} to "${entry.pinned}", which is neither ${entry.repository}@${entry.digest} nor one of its tags`);
+      problems.push(
+        `${lockFile} pins ${name} to "${entry.pinned}", which is neither ${entry.repository}@${entry.digest} nor one of its tags`,
+      );
       continue;
     }
     images[name] = entry.pinned;
   }
-  if (problems.length) throw new UsageError(`${lockFile} does not match the config; rebuild it with scripts/build-images.mts or pass --no-lock`, problems);
+  if (problems.length)
+    throw new UsageError(
+      `${lockFile} does not match the config; rebuild it with scripts/build-images.mts or pass --no-lock`,
+      problems,
+    );
   return images;
 }

@@ -33,7 +33,12 @@ function pushEnv(p: Publisher, job: ImageJob): Record<string, string> {
   return p.dockerConfig && p.credentialsFor(job.registry) ? { DOCKER_CONFIG: p.dockerConfig } : {};
 }
 
-export async function digestExists(p: Pick<Publisher, 'credentialsFor'>, job: ImageJob, digest: string, attempts = 1): Promise<boolean> {
+export async function digestExists(
+  p: Pick<Publisher, 'credentialsFor'>,
+  job: ImageJob,
+  digest: string,
+  attempts = 1,
+): Promise<boolean> {
   const auth = p.credentialsFor(job.registry);
   for (let attempt = 1; attempt <= attempts; attempt++) {
     const answer = await headManifest(parseImageRef(`${job.repository}@${digest}`), auth?.credentials);
@@ -46,7 +51,12 @@ export async function digestExists(p: Pick<Publisher, 'credentialsFor'>, job: Im
 
 export function build(p: Pick<Publisher, 'runner' | 'redactor' | 'refsOf'>, job: ImageJob): Promise<void> {
   const { context, dockerfile, args, target } = job;
-  return buildImage(p.runner, job.component, { context, dockerfile, args, ...(target ? { target } : {}), tags: p.refsOf(job) }, p.redactor);
+  return buildImage(
+    p.runner,
+    job.component,
+    { context, dockerfile, args, ...(target ? { target } : {}), tags: p.refsOf(job) },
+    p.redactor,
+  );
 }
 
 /**
@@ -66,7 +76,12 @@ async function pushTags(p: Publisher, job: ImageJob): Promise<string> {
     const auth = p.credentialsFor(job.registry);
     const verdict =
       error instanceof CommandError
-        ? dockerVerdict(error, { image: primary!, registry: job.registry, operation: 'push', ...(auth ? { credentialsFrom: auth.from } : {}) })
+        ? dockerVerdict(error, {
+            image: primary!,
+            registry: job.registry,
+            operation: 'push',
+            ...(auth ? { credentialsFrom: auth.from } : {}),
+          })
         : undefined;
     throw verdict ? new Error(`pushing ${job.component}: ${verdict.sentence}`) : error;
   }
@@ -103,7 +118,9 @@ export async function publish(jobs: ImageJob[], p: Publisher): Promise<Map<strin
         await builds(() => build(p, job));
         const digest = await pushes(() => pushTags(p, job));
         if (!(await digestExists(p, job, digest, 4))) {
-          throw new Error(`${job.repository}@${digest} is not in the registry after the push; run again, and check the registry's logs if it persists`);
+          throw new Error(
+            `${job.repository}@${digest} is not in the registry after the push; run again, and check the registry's logs if it persists`,
+          );
         }
         digests.set(job.component, digest);
       } catch (error) {

@@ -13,7 +13,16 @@ import { UsageError } from '../core/errors.ts';
 import { CommandError } from '../core/exec.ts';
 import { sourceRevision, type SourceRevision } from '../tools/git.ts';
 import { build, digestExists, publish, type Publisher } from './publish.ts';
-import { assertJobs, imageJobs, missingPushCredentials, pathProblems, registryEntryFor, sourceDir, tagsFor, type ImageJob } from './jobs.ts';
+import {
+  assertJobs,
+  imageJobs,
+  missingPushCredentials,
+  pathProblems,
+  registryEntryFor,
+  sourceDir,
+  tagsFor,
+  type ImageJob,
+} from './jobs.ts';
 import { readLock, writeLock, type Lock, type LockedImage } from './lock.ts';
 import { mapLimit } from '../core/pool.ts';
 import { preflight } from '../tools/preflight.ts';
@@ -79,7 +88,10 @@ export const imagesPreflight: Step<ImagesContext> = {
       tools: c.options.load ? ['docker', 'git', 'kind'] : ['docker', 'git'],
       credentials: false,
       docker: true,
-      problems: [...pathProblems(c.config, c.configFile, c.jobs), ...(c.options.push ? missingPushCredentials(c.config, c.jobs, c.session.env) : [])],
+      problems: [
+        ...pathProblems(c.config, c.configFile, c.jobs),
+        ...(c.options.push ? missingPushCredentials(c.config, c.jobs, c.session.env) : []),
+      ],
     });
     c.previous = readLock(c.options.lockFile);
     return [...found, `${c.jobs.length} images to consider`].join(', ');
@@ -101,18 +113,27 @@ export const imagesSource: Step<ImagesContext> = {
     try {
       c.revision = await sourceRevision(c.session.runner, dir, c.options.branch);
     } catch (error) {
-      throw new UsageError(`build.source ${dir} is not a git checkout (the sha-<7> tag needs its commit): ${(error as Error).message.split('\n').pop()}`);
+      throw new UsageError(
+        `build.source ${dir} is not a git checkout (the sha-<7> tag needs its commit): ${(error as Error).message.split('\n').pop()}`,
+      );
     }
     // Hashing reads files (synchronous); the registry and docker checks then run together.
     const checks = c.jobs.map((job) => {
-      const hash = contentHash({ context: job.context, dockerfile: job.dockerfile, args: job.args, ...(job.target ? { target: job.target } : {}) });
+      const hash = contentHash({
+        context: job.context,
+        dockerfile: job.dockerfile,
+        args: job.args,
+        ...(job.target ? { target: job.target } : {}),
+      });
       c.hashes.set(job.component, hash);
       return stillThere(c, job, hash);
     });
     const there = await Promise.all(checks);
     const unchanged = c.jobs.filter((_, i) => there[i]).map((job) => job.component);
     c.todo.push(...c.jobs.filter((_, i) => !there[i]));
-    return `commit ${c.revision.short}${c.revision.branch ? ` on ${c.revision.branch}` : ''}; ${c.todo.length} to build${unchanged.length ? `, unchanged: ${unchanged.join(', ')}` : ''}`;
+    const commit = c.revision.branch ? `${c.revision.short} on ${c.revision.branch}` : c.revision.short;
+    const skipped = unchanged.length ? `, unchanged: ${unchanged.join(', ')}` : '';
+    return `commit ${commit}; ${c.todo.length} to build${skipped}`;
   },
 };
 
@@ -130,7 +151,8 @@ export const imagesLogin: Step<ImagesContext> = {
   name: 'log in',
   async run(c) {
     const registries = [...new Set(c.todo.map((job) => job.registry))].filter((registry) => credentials(c, registry));
-    if (registries.length === 0) return c.todo.length ? "no credentials configured: pushing with docker's own login" : 'nothing to push';
+    if (registries.length === 0)
+      return c.todo.length ? "no credentials configured: pushing with docker's own login" : 'nothing to push';
     const dockerConfig = mkdtempSync(join(tmpdir(), 'demon-docker-'));
     // Removed however the run ends: success, failure, Ctrl-C or SIGTERM (runMain runs it).
     c.session.defer(() => rmSync(dockerConfig, { recursive: true, force: true }));
@@ -139,9 +161,19 @@ export const imagesLogin: Step<ImagesContext> = {
       const auth = credentials(c, registry)!;
       const entry = registryEntryFor(c.config, registry)!;
       try {
-        await login(c.session.runner, entry.server, auth.credentials.username, auth.credentials.password, { DOCKER_CONFIG: c.dockerConfig }, c.session.redactor);
+        await login(
+          c.session.runner,
+          entry.server,
+          auth.credentials.username,
+          auth.credentials.password,
+          { DOCKER_CONFIG: c.dockerConfig },
+          c.session.redactor,
+        );
       } catch (error) {
-        const verdict = error instanceof CommandError ? dockerVerdict(error, { image: registry, registry, operation: 'push', credentialsFrom: auth.from }) : undefined;
+        const verdict =
+          error instanceof CommandError
+            ? dockerVerdict(error, { image: registry, registry, operation: 'push', credentialsFrom: auth.from })
+            : undefined;
         throw verdict ? new Error(`logging in to ${registry}: ${verdict.sentence}`) : error;
       }
     }
@@ -205,6 +237,22 @@ export function imagesSteps(options: ImagesOptions): Step<ImagesContext>[] {
   return [imagesPreflight, imagesSource, imagesBuild];
 }
 
-export function imagesContext(config: Config, configFile: string, session: Session, options: ImagesOptions, now = new Date()): ImagesContext {
-  return { config, configFile, session, options, jobs: imageJobs(config, configFile), hashes: new Map(), todo: [], digests: new Map(), builtAt: now.toISOString() };
+export function imagesContext(
+  config: Config,
+  configFile: string,
+  session: Session,
+  options: ImagesOptions,
+  now = new Date(),
+): ImagesContext {
+  return {
+    config,
+    configFile,
+    session,
+    options,
+    jobs: imageJobs(config, configFile),
+    hashes: new Map(),
+    todo: [],
+    digests: new Map(),
+    builtAt: now.toISOString(),
+  };
 }

@@ -10,20 +10,36 @@ import type { StepRecord } from '../core/steps.ts';
 
 function filesBelow(dir: string): string[] {
   try {
-    return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => relative(dir, `${e.parentPath}/${e.name}`)).sort();
+    return readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => relative(dir, `${e.parentPath}/${e.name}`))
+      .sort();
   } catch {
     return [];
   }
 }
 
 /** Returns the one-line verdict. */
-export function writeNightlyEvidence(c: NightlyContext, records: StepRecord[], startedAt: Date, historyFile: string): string {
+export function writeNightlyEvidence(
+  c: NightlyContext,
+  records: StepRecord[],
+  startedAt: Date,
+  historyFile: string,
+): string {
   const { runDir } = c.options;
   const { redactor } = c.session;
   const previous = readHistory(historyFile);
-  const outcome = nightlyOutcome(records, previous, { time: startedAt.toISOString(), commit: c.images.revision?.commit ?? 'unknown', runDir });
+  const outcome = nightlyOutcome(records, previous, {
+    time: startedAt.toISOString(),
+    commit: c.images.revision?.commit ?? 'unknown',
+    runDir,
+  });
   // Masked field by field before JSON escaping, and the file as a whole again on writing.
-  const masked = records.map((r) => ({ ...r, ...(r.outcome ? { outcome: redactor.mask(r.outcome) } : {}), ...(r.error ? { error: redactor.mask(r.error) } : {}) }));
+  const masked = records.map((r) => ({
+    ...r,
+    ...(r.outcome ? { outcome: redactor.mask(r.outcome) } : {}),
+    ...(r.error ? { error: redactor.mask(r.error) } : {}),
+  }));
   writeArtifact(runDir, 'steps.json', `${JSON.stringify(masked, null, 2)}\n`, redactor);
   const files = [...new Set([...filesBelow(runDir), 'summary.md', 'steps.json'])].sort();
   const summary = nightlySummary(outcome, masked, previous, files);

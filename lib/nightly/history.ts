@@ -26,13 +26,16 @@ export function readHistory(file: string): HistoryEntry[] {
     return [];
   }
   // A torn last line (a run killed mid-write) must not hide the rest of the history.
-  return text.split('\n').filter(Boolean).flatMap((line) => {
-    try {
-      return [JSON.parse(line) as HistoryEntry];
-    } catch {
-      return [];
-    }
-  });
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .flatMap((line) => {
+      try {
+        return [JSON.parse(line) as HistoryEntry];
+      } catch {
+        return [];
+      }
+    });
 }
 
 export function appendHistory(file: string, entry: HistoryEntry): void {
@@ -51,14 +54,23 @@ export function classify(current: HistoryEntry, previous: HistoryEntry[]): Class
   if (current.result === 'passed') {
     return streak > 0
       ? { kind: 'recovered', text: `recovered: passed after ${streak} failed run${streak > 1 ? 's' : ''}` }
-      : { kind: 'passed', text: previous.length ? `passed (${previous.length} earlier runs on record)` : 'passed (first run on record)' };
+      : {
+          kind: 'passed',
+          text: previous.length ? `passed (${previous.length} earlier runs on record)` : 'passed (first run on record)',
+        };
   }
   if (streak === 0) {
     const passes = previous.length;
-    return { kind: 'new failure', text: `new failure at "${current.failingStep}": first failure${passes ? ` after ${passes} passing run${passes > 1 ? 's' : ''}` : ' (first run on record)'}` };
+    return {
+      kind: 'new failure',
+      text: `new failure at "${current.failingStep}": first failure${passes ? ` after ${passes} passing run${passes > 1 ? 's' : ''}` : ' (first run on record)'}`,
+    };
   }
   const last = previous[previous.length - 1]!;
-  const same = last.failingStep === current.failingStep ? `same step as before ("${current.failingStep}")` : `now at "${current.failingStep}" (was "${last.failingStep}")`;
+  const same =
+    last.failingStep === current.failingStep
+      ? `same step as before ("${current.failingStep}")`
+      : `now at "${current.failingStep}" (was "${last.failingStep}")`;
   return { kind: 'repeated failure', text: `repeated failure: ${streak + 1} failed runs in a row, ${same}` };
 }
 
@@ -81,6 +93,13 @@ export function compareDurations(current: HistoryEntry, previous: HistoryEntry[]
   const window = previous.slice(-MEDIAN_WINDOW);
   return Object.entries(current.steps).map(([step, durationMs]) => {
     const med = median(window.map((entry) => entry.steps[step]).filter((v): v is number => typeof v === 'number'));
-    return med === undefined ? { step, durationMs } : { step, durationMs, medianMs: Math.round(med), deltaPercent: med > 0 ? Math.round(((durationMs - med) / med) * 100) : 0 };
+    return med === undefined
+      ? { step, durationMs }
+      : {
+          step,
+          durationMs,
+          medianMs: Math.round(med),
+          deltaPercent: med > 0 ? Math.round(((durationMs - med) / med) * 100) : 0,
+        };
   });
 }

@@ -13,7 +13,11 @@ export interface NightlyOutcome {
   classification: Classification;
 }
 
-export function nightlyOutcome(records: StepRecord[], previous: HistoryEntry[], meta: { time: string; commit: string; runDir: string }): NightlyOutcome {
+export function nightlyOutcome(
+  records: StepRecord[],
+  previous: HistoryEntry[],
+  meta: { time: string; commit: string; runDir: string },
+): NightlyOutcome {
   const failing = records.find((r) => !r.ok);
   const entry: HistoryEntry = {
     time: meta.time,
@@ -23,18 +27,31 @@ export function nightlyOutcome(records: StepRecord[], previous: HistoryEntry[], 
     steps: Object.fromEntries(records.map((r) => [r.name, r.durationMs])),
     runDir: meta.runDir,
   };
-  return { passed: !failing, ...(failing ? { failingStep: failing.name } : {}), entry, classification: classify(entry, previous) };
+  return {
+    passed: !failing,
+    ...(failing ? { failingStep: failing.name } : {}),
+    entry,
+    classification: classify(entry, previous),
+  };
 }
 
 const escape = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-export function nightlySummary(outcome: NightlyOutcome, records: StepRecord[], previous: HistoryEntry[], files: string[]): string {
+export function nightlySummary(
+  outcome: NightlyOutcome,
+  records: StepRecord[],
+  previous: HistoryEntry[],
+  files: string[],
+): string {
   const verdict = outcome.passed ? 'PASSED' : `FAILED at "${outcome.failingStep}"`;
   const comparisons = new Map(compareDurations(outcome.entry, previous).map((c) => [c.step, c]));
   const rows = records.map((r) => {
     const c = comparisons.get(r.name);
-    const versus = c?.medianMs === undefined ? 'n/a' : `${formatDuration(c.medianMs)} (${c.deltaPercent! >= 0 ? '+' : ''}${c.deltaPercent}%)`;
-    return `| ${r.ok ? '✓' : '✗'} ${escape(r.name)} | ${formatDuration(r.durationMs)} | ${versus} | ${escape(r.ok ? r.outcome ?? '' : r.error ?? 'failed')} |`;
+    const versus =
+      c?.medianMs === undefined
+        ? 'n/a'
+        : `${formatDuration(c.medianMs)} (${c.deltaPercent! >= 0 ? '+' : ''}${c.deltaPercent}%)`;
+    return `| ${r.ok ? '✓' : '✗'} ${escape(r.name)} | ${formatDuration(r.durationMs)} | ${versus} | ${escape(r.ok ? (r.outcome ?? '') : (r.error ?? 'failed'))} |`;
   });
   const failure = records.find((r) => !r.ok);
   return [

@@ -68,14 +68,39 @@ export function nightlyConfig(config: Config, runId: string): Config {
     : { ...config, namespace: nightlyNamespace(config.namespace, runId) };
 }
 
-export function nightlyContext(config: Config, configFile: string, session: Session, options: NightlyOptions): NightlyContext {
-  const images = imagesContext(config, configFile, session, { push: true, load: false, force: false, lockFile: options.lockFile });
+export function nightlyContext(
+  config: Config,
+  configFile: string,
+  session: Session,
+  options: NightlyOptions,
+): NightlyContext {
+  const images = imagesContext(config, configFile, session, {
+    push: true,
+    load: false,
+    force: false,
+    lockFile: options.lockFile,
+  });
   const provider = providerFor(config, session.runner, session.redactor);
-  return { config, configFile, session, options, provider, images, created: { cluster: false, namespace: false }, smokeResults: [], failed: false };
+  return {
+    config,
+    configFile,
+    session,
+    options,
+    provider,
+    images,
+    created: { cluster: false, namespace: false },
+    smokeResults: [],
+    failed: false,
+  };
 }
 
 function nightlyPlanInputs(c: NightlyContext): PlanInputs {
-  return planInputs(c.session, c.config, c.configFile, pinnedImages(c.config, readLock(c.options.lockFile), c.options.lockFile));
+  return planInputs(
+    c.session,
+    c.config,
+    c.configFile,
+    pinnedImages(c.config, readLock(c.options.lockFile), c.options.lockFile),
+  );
 }
 
 export const nightlyPreflight: Step<NightlyContext> = {
@@ -90,7 +115,14 @@ export const nightlyPreflight: Step<NightlyContext> = {
     } catch (error) {
       planError = error;
     }
-    const found = await preflight({ provider: n.provider, config: n.config, env: n.session.env, runner: n.session.runner, tools: ['git', 'docker'], docker: true });
+    const found = await preflight({
+      provider: n.provider,
+      config: n.config,
+      env: n.session.env,
+      runner: n.session.runner,
+      tools: ['git', 'docker'],
+      docker: true,
+    });
     if (planError) throw planError;
     mkdirSync(n.options.runDir, { recursive: true });
     return [...found, `run ${n.options.runId}, evidence in ${n.options.runDir}`].join(', ');
@@ -109,7 +141,13 @@ export const freshClusterStep: Step<NightlyContext> = {
 export const smokeStep: Step<NightlyContext> = {
   name: 'smoke',
   async run(n) {
-    const result = await runSmoke({ context: n.boot!, lockFile: n.options.lockFile, dir: join(n.options.runDir, 'smoke'), signal: n.options.signal, output: indented(n.session.output) });
+    const result = await runSmoke({
+      context: n.boot!,
+      lockFile: n.options.lockFile,
+      dir: join(n.options.runDir, 'smoke'),
+      signal: n.options.signal,
+      output: indented(n.session.output),
+    });
     n.smokeReport = result.report;
     n.smokeResults = result.report.results;
     if (result.report.status !== 'passed') throw smokeFailure(result);
@@ -121,7 +159,12 @@ export function nightlySteps(c: NightlyContext): Step<NightlyContext>[] {
   const { output } = c.session;
   return [
     nightlyPreflight,
-    nested<NightlyContext, ImagesContext>('build images', output, () => imagesSteps(c.images.options), (n) => n.images),
+    nested<NightlyContext, ImagesContext>(
+      'build images',
+      output,
+      () => imagesSteps(c.images.options),
+      (n) => n.images,
+    ),
     freshClusterStep,
     nested<NightlyContext, BootstrapContext>(
       'bootstrap',
@@ -154,7 +197,17 @@ export const collectStep: Step<NightlyContext> = {
       const { kubectl, plan } = n.boot;
       const workloads = await workloadsToDiagnose(kubectl, n.config.namespace, plan, n.smokeResults);
       const manifestsYaml = plan && redactedPlanYaml(plan);
-      written.push(...(await writeBundle({ dir: join(runDir, 'bundle'), kubectl, namespace: n.config.namespace, redactor, workloads, manifestsYaml, summary: '' })));
+      written.push(
+        ...(await writeBundle({
+          dir: join(runDir, 'bundle'),
+          kubectl,
+          namespace: n.config.namespace,
+          redactor,
+          workloads,
+          manifestsYaml,
+          summary: '',
+        })),
+      );
     }
     return `${written.length} files in ${runDir}`;
   },
@@ -167,11 +220,15 @@ export const teardownStep: Step<NightlyContext> = {
     const createdNamespace = n.boot?.look?.namespace === 'missing';
     if (!n.created.cluster && !n.boot?.look) return 'nothing was created: nothing to tear down';
     if (n.options.retain) {
-      return `kept for debugging (--retain): kubectl --context ${n.provider.target.context} -n ${namespace} get pods; remove it with ${n.provider.removeHint(namespace)}`;
+      const look = `kubectl --context ${n.provider.target.context} -n ${namespace} get pods`;
+      return `kept for debugging (--retain): ${look}; remove it with ${n.provider.removeHint(namespace)}`;
     }
     if (n.created.cluster) return `${await n.provider.remove()} ${n.provider.describe()}`;
     // An existing cluster: this run's objects, and the namespace only if this run created it.
-    return teardownObjects(n.boot!.kubectl, namespace, { volumes: true, namespace: createdNamespace ? 'if-ours' : 'keep' });
+    return teardownObjects(n.boot!.kubectl, namespace, {
+      volumes: true,
+      namespace: createdNamespace ? 'if-ours' : 'keep',
+    });
   },
 };
 

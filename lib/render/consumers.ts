@@ -17,13 +17,13 @@ interface Container {
   env?: { valueFrom?: { secretKeyRef?: { name: string } } }[];
 }
 
-
 function secretsOfPod(pod: PodSpec): Set<string> {
   const names = new Set<string>();
   for (const { name } of pod.imagePullSecrets ?? []) names.add(name);
   for (const container of [...(pod.initContainers ?? []), ...pod.containers]) {
     for (const source of container.envFrom ?? []) if (source.secretRef) names.add(source.secretRef.name);
-    for (const variable of container.env ?? []) if (variable.valueFrom?.secretKeyRef) names.add(variable.valueFrom.secretKeyRef.name);
+    for (const variable of container.env ?? [])
+      if (variable.valueFrom?.secretKeyRef) names.add(variable.valueFrom.secretKeyRef.name);
   }
   for (const volume of pod.volumes ?? []) if (volume.secret?.secretName) names.add(volume.secret.secretName);
   return names;
@@ -46,5 +46,8 @@ export function secretConsumers(objects: K8sObject[]): Map<string, WorkloadRef[]
 export function assertSecretsUsed(secrets: K8sObject[], workloads: K8sObject[]): void {
   const consumers = secretConsumers(workloads);
   const unused = secrets.map((s) => s.metadata.name).filter((name) => !consumers.has(name));
-  if (unused.length) throw new Error(`Secret ${unused.join(', ')} would be used by no pod; check registries[].appliesTo and the components' appSecret`);
+  if (unused.length)
+    throw new Error(
+      `Secret ${unused.join(', ')} would be used by no pod; check registries[].appliesTo and the components' appSecret`,
+    );
 }

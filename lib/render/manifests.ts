@@ -7,7 +7,13 @@ import { parseAllDocuments, stringify } from 'yaml';
 import type { Config } from '../config/schema.ts';
 import { renderTemplate, type TemplateSet } from './mustache.ts';
 import {
-  componentView, grafanaView, ingressView, namespaceView, natsView, prometheusView, type ImageOverrides,
+  componentView,
+  grafanaView,
+  ingressView,
+  namespaceView,
+  natsView,
+  prometheusView,
+  type ImageOverrides,
 } from './views.ts';
 
 export interface K8sObject {
@@ -31,8 +37,17 @@ export function isWorkload(object: { kind?: string }): object is { kind: Workloa
 
 // Namespaces before anything namespaced, Secrets and config before the pods that mount them.
 const APPLY_ORDER = [
-  'Namespace', 'ServiceAccount', 'Secret', 'ConfigMap', 'Role', 'RoleBinding', 'PersistentVolumeClaim',
-  'Service', 'StatefulSet', 'Deployment', 'Ingress',
+  'Namespace',
+  'ServiceAccount',
+  'Secret',
+  'ConfigMap',
+  'Role',
+  'RoleBinding',
+  'PersistentVolumeClaim',
+  'Service',
+  'StatefulSet',
+  'Deployment',
+  'Ingress',
 ];
 
 export function applyRank(kind: string): number {
@@ -54,7 +69,9 @@ export function parseManifests(source: string, text: string): K8sObject[] {
     if (document.errors.length) {
       const error = document.errors[0]!;
       const pos = error.linePos?.[0];
-      throw new Error(`${source} rendered invalid YAML${pos ? ` at line ${pos.line}, column ${pos.col}` : ''}: ${error.message.split('\n')[0]}`);
+      throw new Error(
+        `${source} rendered invalid YAML${pos ? ` at line ${pos.line}, column ${pos.col}` : ''}: ${error.message.split('\n')[0]}`,
+      );
     }
     const value = document.toJS() as K8sObject | null;
     if (value === null) continue; // an empty document, e.g. a disabled optional section
@@ -67,7 +84,10 @@ export function parseManifests(source: string, text: string): K8sObject[] {
 }
 
 function render(templates: TemplateSet, name: string, view: object): K8sObject[] {
-  return parseManifests(`templates/${name}.yaml.mustache`, renderTemplate(name, templates.get(name), view, templates.partials));
+  return parseManifests(
+    `templates/${name}.yaml.mustache`,
+    renderTemplate(name, templates.get(name), view, templates.partials),
+  );
 }
 
 /** Every object of the stack except Secrets (lib/render/secrets.ts builds those from credentials). */
@@ -75,7 +95,9 @@ export function renderStack(config: Config, templates: TemplateSet, images: Imag
   const objects = [
     ...render(templates, 'namespace', namespaceView(config)),
     ...render(templates, 'nats', natsView(config, images)),
-    ...config.components.flatMap((component) => render(templates, 'component', componentView(config, component, images))),
+    ...config.components.flatMap((component) =>
+      render(templates, 'component', componentView(config, component, images)),
+    ),
   ];
   if (config.monitoring.enabled) {
     objects.push(...render(templates, 'prometheus', prometheusView(config, images)));
@@ -88,4 +110,3 @@ export function renderStack(config: Config, templates: TemplateSet, images: Imag
 export function toYaml(objects: K8sObject[]): string {
   return objects.map((object) => stringify(object, { lineWidth: 0 })).join('---\n');
 }
-

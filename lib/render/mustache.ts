@@ -17,8 +17,13 @@ export function y(value: unknown): Yaml {
 }
 
 export class MissingKeyError extends Error {
-  constructor(readonly template: string, readonly key: string) {
-    super(`template ${template} uses {{${key}}}, which its view does not define (a bug in lib/render/views.ts: add the key to the view)`);
+  constructor(
+    readonly template: string,
+    readonly key: string,
+  ) {
+    super(
+      `template ${template} uses {{${key}}}, which its view does not define (a bug in lib/render/views.ts: add the key to the view)`,
+    );
     this.name = 'MissingKeyError';
   }
 }
@@ -38,12 +43,24 @@ class StrictWriter extends Mustache.Writer {
     if (context.lookup(name) === undefined) throw new MissingKeyError(this.templateName, name);
   }
 
-  override renderSection(token: string[], context: Context, partials?: Partials, template?: string, config?: Options): string {
+  override renderSection(
+    token: string[],
+    context: Context,
+    partials?: Partials,
+    template?: string,
+    config?: Options,
+  ): string {
     this.defined(token, context);
     return super.renderSection(token, context, partials, template, config);
   }
 
-  override renderInverted(token: string[], context: Context, partials?: Partials, template?: string, config?: Options): string {
+  override renderInverted(
+    token: string[],
+    context: Context,
+    partials?: Partials,
+    template?: string,
+    config?: Options,
+  ): string {
     this.defined(token, context);
     return super.renderInverted(token, context, partials, template, config);
   }
@@ -61,7 +78,12 @@ class StrictWriter extends Mustache.Writer {
 
 const NO_ESCAPE = { escape: (text: string) => text };
 
-export function renderTemplate(name: string, template: string, view: object, partials: Record<string, string> = {}): string {
+export function renderTemplate(
+  name: string,
+  template: string,
+  view: object,
+  partials: Record<string, string> = {},
+): string {
   const writer = new StrictWriter(name);
   return writer.render(template, view, partials, NO_ESCAPE);
 }
@@ -75,7 +97,9 @@ export interface TemplateSet {
 export function loadTemplates(dir: string): TemplateSet {
   const cache = new Map<string, string>();
   const read = (file: string) => readFileSync(join(dir, file), 'utf8');
-  const partials = Object.fromEntries(['labels', 'pod-security', 'container-security'].map((name) => [name, read(`_${name}.mustache`)]));
+  const partials = Object.fromEntries(
+    ['labels', 'pod-security', 'container-security'].map((name) => [name, read(`_${name}.mustache`)]),
+  );
   return {
     partials,
     get(name) {

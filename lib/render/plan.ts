@@ -4,7 +4,15 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { isWorkload, renderStack, sortForApply, toYaml, type K8sObject, type WorkloadKind, type WorkloadRef } from './manifests.ts';
+import {
+  isWorkload,
+  renderStack,
+  sortForApply,
+  toYaml,
+  type K8sObject,
+  type WorkloadKind,
+  type WorkloadRef,
+} from './manifests.ts';
 import { UsageError } from '../core/errors.ts';
 import type { Redactor } from '../core/redact.ts';
 import { TEMPLATES_DIR } from '../core/session.ts';
@@ -33,15 +41,29 @@ export interface PlanInputs {
 }
 
 /** The one way to build plan inputs: every script and the nightly call this. */
-export function planInputs(session: { env: Record<string, string | undefined>; redactor: Redactor }, config: Config, configFile: string, images: ImageOverrides = {}): PlanInputs {
+export function planInputs(
+  session: { env: Record<string, string | undefined>; redactor: Redactor },
+  config: Config,
+  configFile: string,
+  images: ImageOverrides = {},
+): PlanInputs {
   return { config, configFile, templatesDir: TEMPLATES_DIR, env: session.env, redactor: session.redactor, images };
 }
 
 export function buildPlan(inputs: PlanInputs): Plan {
   const { config, redactor } = inputs;
-  const { objects: secrets, warnings, values } = buildSecrets(
+  const {
+    objects: secrets,
+    warnings,
+    values,
+  } = buildSecrets(
     config,
-    { env: inputs.env, baseDir: dirname(inputs.configFile), readFile: (path) => readSecretFile(path, statSync, (file) => readFileSync(file, 'utf8')), fileMode: (path) => statSync(path).mode },
+    {
+      env: inputs.env,
+      baseDir: dirname(inputs.configFile),
+      readFile: (path) => readSecretFile(path, statSync, (file) => readFileSync(file, 'utf8')),
+      fileMode: (path) => statSync(path).mode,
+    },
     redactor,
   );
   const rendered = sortForApply(renderStack(config, loadTemplates(inputs.templatesDir), inputs.images));
@@ -51,7 +73,10 @@ export function buildPlan(inputs: PlanInputs): Plan {
   // masked there too in every log, which tells anyone what it is.
   const text = toYaml(rendered);
   for (const { source, value } of values) {
-    if (text.includes(value)) warnings.push(`the value of ${source} also appears in the manifests as a name or setting, so masking it in logs would give it away; use a value that appears nowhere else`);
+    if (text.includes(value))
+      warnings.push(
+        `the value of ${source} also appears in the manifests as a name or setting, so masking it in logs would give it away; use a value that appears nowhere else`,
+      );
   }
   return {
     namespace: rendered.filter((o) => o.kind === 'Namespace'),
@@ -71,7 +96,12 @@ export function assertUnique(objects: K8sObject[]): void {
     const key = `${object.kind} ${object.metadata.name}`;
     seen.set(key, (seen.get(key) ?? 0) + 1);
   }
-  const twice = [...seen].filter(([, count]) => count > 1).map(([key]) => `${key} would be made twice, and the second would replace the first; rename the component, Secret or registry that names it`);
+  const twice = [...seen]
+    .filter(([, count]) => count > 1)
+    .map(
+      ([key]) =>
+        `${key} would be made twice, and the second would replace the first; rename the component, Secret or registry that names it`,
+    );
   if (twice.length) throw new UsageError('the config makes two objects of the same kind and name', twice);
 }
 
@@ -89,5 +119,7 @@ export function redactedPlanYaml(plan: Plan): string {
 }
 
 export function workloadsOf(objects: K8sObject[]): WorkloadRef[] {
-  return objects.filter((o): o is K8sObject & { kind: WorkloadKind } => isWorkload(o)).map((o) => ({ kind: o.kind, name: o.metadata.name }));
+  return objects
+    .filter((o): o is K8sObject & { kind: WorkloadKind } => isWorkload(o))
+    .map((o) => ({ kind: o.kind, name: o.metadata.name }));
 }

@@ -28,10 +28,15 @@ export const MAX_SECRET_BYTES = 1024 * 1024;
 export class SecretFileError extends Error {}
 
 /** Reads a `{file: ...}` secret: a regular file of at most MAX_SECRET_BYTES. */
-export function readSecretFile(path: string, stat: (path: string) => { isFile(): boolean; size: number }, read: (path: string) => string): string {
+export function readSecretFile(
+  path: string,
+  stat: (path: string) => { isFile(): boolean; size: number },
+  read: (path: string) => string,
+): string {
   const info = stat(path);
   if (!info.isFile()) throw new SecretFileError('is not a regular file');
-  if (info.size > MAX_SECRET_BYTES) throw new SecretFileError(`is ${(info.size / 1024 / 1024).toFixed(1)} MiB, more than a Secret holds (1 MiB)`);
+  if (info.size > MAX_SECRET_BYTES)
+    throw new SecretFileError(`is ${(info.size / 1024 / 1024).toFixed(1)} MiB, more than a Secret holds (1 MiB)`);
   return read(path);
 }
 
@@ -41,11 +46,21 @@ export function dockerConfigJson(server: string, username: string, password: str
   return JSON.stringify({ auths: { [server]: { username, password, auth } } });
 }
 
-function secretObject(namespace: string, name: string, component: string, data: Record<string, string>, type = 'Opaque'): K8sObject {
+function secretObject(
+  namespace: string,
+  name: string,
+  component: string,
+  data: Record<string, string>,
+  type = 'Opaque',
+): K8sObject {
   return {
     apiVersion: 'v1',
     kind: 'Secret',
-    metadata: { name, namespace, labels: { 'app.kubernetes.io/name': name, 'app.kubernetes.io/component': component, ...MANAGED_LABELS } },
+    metadata: {
+      name,
+      namespace,
+      labels: { 'app.kubernetes.io/name': name, 'app.kubernetes.io/component': component, ...MANAGED_LABELS },
+    },
     type,
     data: Object.fromEntries(Object.entries(data).map(([key, value]) => [key, Buffer.from(value).toString('base64')])),
   };
@@ -61,7 +76,8 @@ export function requiredEnv(config: Config): { name: string; neededBy: string }[
     needed.push({ name: r.usernameEnv, neededBy: `registries[${i}].usernameEnv` });
     needed.push({ name: r.passwordEnv, neededBy: `registries[${i}].passwordEnv` });
   });
-  if (config.monitoring.enabled) needed.push({ name: config.monitoring.grafana.adminPasswordEnv, neededBy: 'monitoring.grafana.adminPasswordEnv' });
+  if (config.monitoring.enabled)
+    needed.push({ name: config.monitoring.grafana.adminPasswordEnv, neededBy: 'monitoring.grafana.adminPasswordEnv' });
   return needed;
 }
 
@@ -95,12 +111,15 @@ export function buildSecrets(config: Config, sources: SecretSources, redactor: R
     const path = isAbsolute(file) ? file : resolve(sources.baseDir, file);
     try {
       const value = sources.readFile(path).replace(/\r?\n$/, '');
-      if (sources.fileMode && (sources.fileMode(path) & 0o004) !== 0) warnings.push(`${path} is readable by every user on this machine; restrict it with \`chmod 600 ${path}\``);
+      if (sources.fileMode && (sources.fileMode(path) & 0o004) !== 0)
+        warnings.push(`${path} is readable by every user on this machine; restrict it with \`chmod 600 ${path}\``);
       if (!value) problems.push(`${path} is empty (needed by ${neededBy})`);
       return secret(value || undefined, path);
     } catch (error) {
       const why = error instanceof SecretFileError ? error.message : 'cannot be read';
-      problems.push(`${path} ${why} (needed by ${neededBy}); ${error instanceof SecretFileError ? 'point to the file that holds the value' : 'create it or fix the path'}`);
+      problems.push(
+        `${path} ${why} (needed by ${neededBy}); ${error instanceof SecretFileError ? 'point to the file that holds the value' : 'create it or fix the path'}`,
+      );
       return undefined;
     }
   };
@@ -109,10 +128,14 @@ export function buildSecrets(config: Config, sources: SecretSources, redactor: R
   const objects: K8sObject[] = [];
   const appData: Record<string, string> = {};
   for (const [key, source] of Object.entries(config.secrets.data)) {
-    const value = typeof source === 'string' ? fromEnv(source, `secrets.data.${key}`) : fromFile(source.file, `secrets.data.${key}`);
+    const value =
+      typeof source === 'string'
+        ? fromEnv(source, `secrets.data.${key}`)
+        : fromFile(source.file, `secrets.data.${key}`);
     if (value !== undefined) appData[key] = value;
   }
-  if (Object.keys(config.secrets.data).length) objects.push(secretObject(namespace, config.secrets.name, 'app-secrets', appData));
+  if (Object.keys(config.secrets.data).length)
+    objects.push(secretObject(namespace, config.secrets.name, 'app-secrets', appData));
 
   config.registries.forEach((registry, i) => {
     const username = fromEnv(registry.usernameEnv, `registries[${i}].usernameEnv`, false);
@@ -121,12 +144,21 @@ export function buildSecrets(config: Config, sources: SecretSources, redactor: R
     const json = dockerConfigJson(registry.server, username, password);
     secret(Buffer.from(`${username}:${password}`).toString('base64'));
     secret(json);
-    objects.push(secretObject(namespace, pullSecretName(registry.name), 'pull-secret', { '.dockerconfigjson': json }, 'kubernetes.io/dockerconfigjson'));
+    objects.push(
+      secretObject(
+        namespace,
+        pullSecretName(registry.name),
+        'pull-secret',
+        { '.dockerconfigjson': json },
+        'kubernetes.io/dockerconfigjson',
+      ),
+    );
   });
 
   if (config.monitoring.enabled) {
     const password = fromEnv(config.monitoring.grafana.adminPasswordEnv, 'monitoring.grafana.adminPasswordEnv');
-    if (password !== undefined) objects.push(secretObject(namespace, GRAFANA_SECRET, 'monitoring', { 'admin-password': password }));
+    if (password !== undefined)
+      objects.push(secretObject(namespace, GRAFANA_SECRET, 'monitoring', { 'admin-password': password }));
   }
 
   if (problems.length) throw new UsageError('some secret values are missing (nothing was applied)', problems);

@@ -79,22 +79,35 @@ export type ImageOverrides = Readonly<Record<string, string>>;
 /** Bytes in a quantity the schema already checked to be whole bytes (config/quantity.ts). */
 export function quantityToBytes(quantity: string): number {
   const bytes = wholeUnits(quantity);
-  if (bytes === undefined) throw new Error(`${quantity} is not a whole number of bytes (the schema should have refused it)`);
+  if (bytes === undefined)
+    throw new Error(`${quantity} is not a whole number of bytes (the schema should have refused it)`);
   return bytes;
 }
 
 function cleanResources(resources: Resources): Yaml {
-  const drop = (o: Record<string, string | undefined>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+  const drop = (o: Record<string, string | undefined>) =>
+    Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
   const requests = drop(resources.requests);
   const limits = drop(resources.limits);
-  return y({ ...(Object.keys(requests).length ? { requests } : {}), ...(Object.keys(limits).length ? { limits } : {}) });
+  return y({
+    ...(Object.keys(requests).length ? { requests } : {}),
+    ...(Object.keys(limits).length ? { limits } : {}),
+  });
 }
 
 function pullSecretsFor(config: Config, workload: string): string[] {
   return config.registries.filter((r) => r.appliesTo.includes(workload)).map((r) => pullSecretName(r.name));
 }
 
-function podView(config: Config, name: string, role: string, image: string, runAsUser: number, health: { liveness: string; readiness: string }, resources: Resources): PodView {
+function podView(
+  config: Config,
+  name: string,
+  role: string,
+  image: string,
+  runAsUser: number,
+  health: { liveness: string; readiness: string },
+  resources: Resources,
+): PodView {
   const pullSecrets = pullSecretsFor(config, name);
   return {
     name: y(name),
@@ -127,7 +140,15 @@ export function componentView(config: Config, component: Component, images: Imag
   // The variables the Demon apps actually read, then the user's own (which may override).
   const env = { NATS_URL: natsUrl(config), RITUAL_STREAM_NAME: config.nats.streamName, ...component.env };
   return {
-    ...podView(config, component.name, 'service', images[component.name] ?? component.image, component.runAsUser, component.health, component.resources),
+    ...podView(
+      config,
+      component.name,
+      'service',
+      images[component.name] ?? component.image,
+      component.runAsUser,
+      component.health,
+      component.resources,
+    ),
     port: component.port,
     replicas: component.replicas,
     env: y(Object.entries(env).map(([name, value]) => ({ name, value }))),

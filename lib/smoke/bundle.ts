@@ -24,7 +24,8 @@ export function artifactsDirProblem(dir: string, marker: string): string | undef
   if (!existsSync(dir)) return undefined;
   if (!statSync(dir).isDirectory()) return `${dir} is not a directory; pass a new or empty directory`;
   const entries = readdirSync(dir);
-  if (entries.length && !entries.includes(marker)) return `${dir} already holds files that are not a run's reports (${entries.slice(0, 3).join(', ')}); pass a new or empty directory`;
+  if (entries.length && !entries.includes(marker))
+    return `${dir} already holds files that are not a run's reports (${entries.slice(0, 3).join(', ')}); pass a new or empty directory`;
   return undefined;
 }
 
@@ -40,16 +41,23 @@ export const LOG_TAIL_LINES = 500;
 export const LOG_MAX_BYTES = 256 * 1024;
 const EVENT_LIMIT = 200;
 
-
 /**
  * The workloads worth a section: those a failed result names (its group), plus every workload
  * not ready right now, since a failed wait names pods rather than workloads.
  */
-export async function workloadsToDiagnose(kubectl: Kubectl, namespace: string, plan: Plan | undefined, results: NamedResult[]): Promise<WorkloadRef[]> {
+export async function workloadsToDiagnose(
+  kubectl: Kubectl,
+  namespace: string,
+  plan: Plan | undefined,
+  results: NamedResult[],
+): Promise<WorkloadRef[]> {
   const named = new Set(results.filter((r) => r.status === 'failed' && r.group).map((r) => r.group!));
   const notReady = new Set<string>();
   try {
-    const list = await kubectl.json<{ items: Workload[] }>(['get', 'deployments,statefulsets', '-n', namespace, '-l', PART_OF_SELECTOR], { timeoutMs: 30_000 });
+    const list = await kubectl.json<{ items: Workload[] }>(
+      ['get', 'deployments,statefulsets', '-n', namespace, '-l', PART_OF_SELECTOR],
+      { timeoutMs: 30_000 },
+    );
     for (const workload of list.items) if (!workloadReady(workload)) notReady.add(workload.metadata.name);
   } catch {
     // An unreachable cluster: the failed results still name what to look at.
@@ -66,16 +74,31 @@ export function boundTail(text: string, maxBytes = LOG_MAX_BYTES): string {
 
 /** Events about a workload, its ReplicaSets/revisions and pods: their names start with its own. */
 export function eventsOf(events: KubeEvent[], workload: string): KubeEvent[] {
-  return events.filter((e) => e.involvedObject?.name === workload || e.involvedObject?.name?.startsWith(`${workload}-`));
+  return events.filter(
+    (e) => e.involvedObject?.name === workload || e.involvedObject?.name?.startsWith(`${workload}-`),
+  );
 }
 
 /** Pod conditions and container states as a small readable table. */
 export function podConditions(pod: Pod): string {
-  const lines = [`pod ${pod.metadata.name}: phase ${pod.status?.phase ?? 'unknown'}${pod.metadata.deletionTimestamp ? ' (terminating)' : ''}`];
-  for (const c of pod.status?.conditions ?? []) lines.push(`  condition ${c.type}=${c.status}${c.reason ? ` (${c.reason})` : ''}${c.message ? `: ${c.message}` : ''}`);
+  const lines = [
+    `pod ${pod.metadata.name}: phase ${pod.status?.phase ?? 'unknown'}${pod.metadata.deletionTimestamp ? ' (terminating)' : ''}`,
+  ];
+  for (const c of pod.status?.conditions ?? [])
+    lines.push(
+      `  condition ${c.type}=${c.status}${c.reason ? ` (${c.reason})` : ''}${c.message ? `: ${c.message}` : ''}`,
+    );
   for (const c of pod.status?.containerStatuses ?? []) {
-    const state = c.state?.running ? 'running' : c.state?.waiting ? `waiting (${c.state.waiting.reason ?? ''})` : c.state?.terminated ? `terminated (exit ${c.state.terminated.exitCode}, ${c.state.terminated.reason ?? ''})` : 'unknown';
-    lines.push(`  container ${c.name}: ${state}, ready ${c.ready}, restarts ${c.restartCount}, image ${c.image}, imageID ${c.imageID || '-'}`);
+    const state = c.state?.running
+      ? 'running'
+      : c.state?.waiting
+        ? `waiting (${c.state.waiting.reason ?? ''})`
+        : c.state?.terminated
+          ? `terminated (exit ${c.state.terminated.exitCode}, ${c.state.terminated.reason ?? ''})`
+          : 'unknown';
+    lines.push(
+      `  container ${c.name}: ${state}, ready ${c.ready}, restarts ${c.restartCount}, image ${c.image}, imageID ${c.imageID || '-'}`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -87,7 +110,13 @@ async function capture(kubectl: Kubectl, args: string[]): Promise<string> {
   return `$ kubectl ${args.join(' ')}${r.exitCode !== 0 ? `  # exit ${r.exitCode}` : ''}\n${out}\n`;
 }
 
-async function workloadFiles(kubectl: Kubectl, namespace: string, workload: WorkloadRef, pods: Pod[], events: KubeEvent[]): Promise<Record<string, string>> {
+async function workloadFiles(
+  kubectl: Kubectl,
+  namespace: string,
+  workload: WorkloadRef,
+  pods: Pod[],
+  events: KubeEvent[],
+): Promise<Record<string, string>> {
   const ref = `${workload.kind.toLowerCase()}/${workload.name}`;
   const files: Record<string, string> = {
     'rollout-status.txt': await capture(kubectl, ['rollout', 'status', ref, '-n', namespace, '--watch=false']),
@@ -100,10 +129,22 @@ async function workloadFiles(kubectl: Kubectl, namespace: string, workload: Work
   };
   for (const pod of pods) {
     for (const c of pod.status?.containerStatuses ?? []) {
-      const base = ['logs', '-n', namespace, pod.metadata.name, '-c', c.name, `--tail=${LOG_TAIL_LINES}`, `--limit-bytes=${LOG_MAX_BYTES}`];
+      const base = [
+        'logs',
+        '-n',
+        namespace,
+        pod.metadata.name,
+        '-c',
+        c.name,
+        `--tail=${LOG_TAIL_LINES}`,
+        `--limit-bytes=${LOG_MAX_BYTES}`,
+      ];
       files[`logs/${pod.metadata.name}.${c.name}.log`] = boundTail(await capture(kubectl, base));
       // The previous run is where a crash or a liveness kill left its last words.
-      if (c.restartCount > 0) files[`logs/${pod.metadata.name}.${c.name}.previous.log`] = boundTail(await capture(kubectl, [...base, '--previous']));
+      if (c.restartCount > 0)
+        files[`logs/${pod.metadata.name}.${c.name}.previous.log`] = boundTail(
+          await capture(kubectl, [...base, '--previous']),
+        );
     }
   }
   return files;
@@ -134,8 +175,12 @@ export async function writeBundle(inputs: BundleInputs): Promise<string[]> {
   const notes: string[] = [];
   if (inputs.workloads.length) {
     const [podList, eventList] = await Promise.all([
-      kubectl.json<{ items: Pod[] }>(['get', 'pods', '-n', namespace, '-l', PART_OF_SELECTOR], { timeoutMs: 30_000 }).catch(() => ({ items: [] as Pod[] })),
-      kubectl.json<{ items: KubeEvent[] }>(['get', 'events', '-n', namespace], { timeoutMs: 30_000 }).catch(() => ({ items: [] as KubeEvent[] })),
+      kubectl
+        .json<{ items: Pod[] }>(['get', 'pods', '-n', namespace, '-l', PART_OF_SELECTOR], { timeoutMs: 30_000 })
+        .catch(() => ({ items: [] as Pod[] })),
+      kubectl
+        .json<{ items: KubeEvent[] }>(['get', 'events', '-n', namespace], { timeoutMs: 30_000 })
+        .catch(() => ({ items: [] as KubeEvent[] })),
     ]);
     for (const workload of inputs.workloads) {
       const pods = podList.items.filter((pod) => pod.metadata.labels?.['app.kubernetes.io/name'] === workload.name);
@@ -148,8 +193,27 @@ export async function writeBundle(inputs: BundleInputs): Promise<string[]> {
     }
   }
   // What this run wrote, and nothing else that may be in the directory.
-  const listing = [...new Set([...(inputs.alsoWritten ?? []), ...written, 'summary.md'])].sort().map((file) => `- \`${file}\``);
-  const failing = inputs.workloads.length ? inputs.workloads.map((w) => `- ${w.kind.toLowerCase()}/${w.name}: \`workloads/${w.name}/\``) : ['- none'];
-  write('summary.md', [inputs.summary.trimEnd(), '', '#### Failing workloads', '', ...failing, ...notes, '', '#### Files', '', ...listing, ''].join('\n'));
+  const listing = [...new Set([...(inputs.alsoWritten ?? []), ...written, 'summary.md'])]
+    .sort()
+    .map((file) => `- \`${file}\``);
+  const failing = inputs.workloads.length
+    ? inputs.workloads.map((w) => `- ${w.kind.toLowerCase()}/${w.name}: \`workloads/${w.name}/\``)
+    : ['- none'];
+  write(
+    'summary.md',
+    [
+      inputs.summary.trimEnd(),
+      '',
+      '#### Failing workloads',
+      '',
+      ...failing,
+      ...notes,
+      '',
+      '#### Files',
+      '',
+      ...listing,
+      '',
+    ].join('\n'),
+  );
   return written;
 }

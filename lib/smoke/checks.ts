@@ -8,7 +8,15 @@ import type { Kubectl } from '../tools/kubectl.ts';
 import { pinnedDigest, type Lock } from '../images/lock.ts';
 import { PART_OF_SELECTOR } from '../render/names.ts';
 import type { Pod } from '../wait/podstatus.ts';
-import { DEFAULT_RETRY, httpGet, judgeResponse, retryUntil, type AttemptOutcome, type Mask, type RetryPolicy } from './health.ts';
+import {
+  DEFAULT_RETRY,
+  httpGet,
+  judgeResponse,
+  retryUntil,
+  type AttemptOutcome,
+  type Mask,
+  type RetryPolicy,
+} from './health.ts';
 import { ForwardError, PortForward } from '../tools/port-forward.ts';
 import type { NamedResult } from './report.ts';
 import type { Config, Health } from '../config/schema.ts';
@@ -51,13 +59,22 @@ export function planChecks(config: Config): PlannedCheck[] {
   ];
   if (config.monitoring.enabled) {
     const { prometheus, grafana } = config.monitoring;
-    targets.push({ workload: 'prometheus', port: prometheus.port, health: prometheus.health }, { workload: 'grafana', port: grafana.servicePort, health: grafana.health });
+    targets.push(
+      { workload: 'prometheus', port: prometheus.port, health: prometheus.health },
+      { workload: 'grafana', port: grafana.servicePort, health: grafana.health },
+    );
   }
   return targets.flatMap(({ workload, port, health, replicas }) => {
     const paths = new Map<string, PlannedCheck['probes']>();
-    for (const probe of ['liveness', 'readiness'] as const) paths.set(health[probe], [...(paths.get(health[probe]) ?? []), probe]);
+    for (const probe of ['liveness', 'readiness'] as const)
+      paths.set(health[probe], [...(paths.get(health[probe]) ?? []), probe]);
     return [...paths].map(([path, probes]) => ({
-      name: `${workload} ${path}`, workload, service: workload, port, path, probes,
+      name: `${workload} ${path}`,
+      workload,
+      service: workload,
+      port,
+      path,
+      probes,
       ...(bodyOf(health) ? { body: bodyOf(health) } : {}),
       ...(replicas === 0 ? { skip: 'replicas: 0, nothing to check' } : {}),
     }));
@@ -70,12 +87,28 @@ export function proxyPath(namespace: string, service: string, port: number, path
 
 /** The API server's status reasons, as `kubectl get --raw` prints them, back to HTTP codes. */
 const REASON_STATUS: Record<string, number> = {
-  BadRequest: 400, Unauthorized: 401, Forbidden: 403, NotFound: 404, MethodNotAllowed: 405, NotAcceptable: 406,
-  Conflict: 409, Gone: 410, TooManyRequests: 429, InternalError: 500, ServiceUnavailable: 503, Timeout: 504,
+  BadRequest: 400,
+  Unauthorized: 401,
+  Forbidden: 403,
+  NotFound: 404,
+  MethodNotAllowed: 405,
+  NotAcceptable: 406,
+  Conflict: 409,
+  Gone: 410,
+  TooManyRequests: 429,
+  InternalError: 500,
+  ServiceUnavailable: 503,
+  Timeout: 504,
 };
 
 /** Judges `kubectl get --raw .../proxy/PATH`: stdout is the body; an error names its reason on stderr. */
-export function judgeProxyResult(exitCode: number, stdout: string, stderr: string, bodyMatch?: string, mask: Mask = (text) => text): AttemptOutcome {
+export function judgeProxyResult(
+  exitCode: number,
+  stdout: string,
+  stderr: string,
+  bodyMatch?: string,
+  mask: Mask = (text) => text,
+): AttemptOutcome {
   if (exitCode === 0) return judgeResponse(200, stdout, bodyMatch, mask);
   const lines = mask(stderr).trim().split('\n').filter(Boolean);
   const last = lines[lines.length - 1] ?? `kubectl exited with ${exitCode}`;
@@ -114,8 +147,18 @@ async function runCheck(check: PlannedCheck, forward: PortForward, options: Heal
   let fallback = '';
   const viaProxy = async (timeoutMs: number): Promise<AttemptOutcome> => {
     const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
-    const r = await options.kubectl.exec(['get', '--raw', proxyPath(options.namespace, check.service, check.port, check.path), `--request-timeout=${seconds}s`], { timeoutMs: timeoutMs + 2_000 });
-    return r.timedOut ? { ok: false, detail: `no answer within ${timeoutMs} ms` } : judgeProxyResult(r.exitCode, r.stdout, r.stderr, check.body, options.mask);
+    const r = await options.kubectl.exec(
+      [
+        'get',
+        '--raw',
+        proxyPath(options.namespace, check.service, check.port, check.path),
+        `--request-timeout=${seconds}s`,
+      ],
+      { timeoutMs: timeoutMs + 2_000 },
+    );
+    return r.timedOut
+      ? { ok: false, detail: `no answer within ${timeoutMs} ms` }
+      : judgeProxyResult(r.exitCode, r.stdout, r.stderr, check.body, options.mask);
   };
   const attempt = async (n: number, timeoutMs: number): Promise<AttemptOutcome> => {
     let outcome: AttemptOutcome;
@@ -128,7 +171,8 @@ async function runCheck(check: PlannedCheck, forward: PortForward, options: Heal
         if (outcome.network) forward.invalidate(generation);
       } catch (error) {
         if (!(error instanceof ForwardError)) throw error;
-        if (options.method === 'port-forward' || options.signal?.aborted) return { ok: false, detail: error.message, retryable: false };
+        if (options.method === 'port-forward' || options.signal?.aborted)
+          return { ok: false, detail: error.message, retryable: false };
         method = 'api-proxy';
         fallback = error.message;
         await options.onAttempt?.({ check: check.name, attempt: n, method });
@@ -143,8 +187,17 @@ async function runCheck(check: PlannedCheck, forward: PortForward, options: Heal
   };
   const result = await retryUntil(attempt, options.policy ?? DEFAULT_RETRY, { signal: options.signal });
   const how = fallback ? `api-proxy (port-forward failed: ${fallback})` : method;
-  const error = result.ok ? undefined : `${result.last.detail} (${result.attempts} attempt${result.attempts === 1 ? '' : 's'} in ${(result.durationMs / 1000).toFixed(1)}s via ${method})`;
-  return { ...base, status: result.ok ? 'passed' : 'failed', method: how, attempts: result.attempts, durationMs: result.durationMs, ...(error ? { error } : {}) };
+  const error = result.ok
+    ? undefined
+    : `${result.last.detail} (${result.attempts} attempt${result.attempts === 1 ? '' : 's'} in ${(result.durationMs / 1000).toFixed(1)}s via ${method})`;
+  return {
+    ...base,
+    status: result.ok ? 'passed' : 'failed',
+    method: how,
+    attempts: result.attempts,
+    durationMs: result.durationMs,
+    ...(error ? { error } : {}),
+  };
 }
 
 /** Runs every check at once, one port-forward per Service port, all stopped before returning. */
@@ -153,9 +206,20 @@ export async function runHealthChecks(checks: PlannedCheck[], options: HealthRun
   const forwardFor = (check: PlannedCheck) => {
     const key = `${check.service}:${check.port}`;
     if (!forwards.has(key)) {
-      const args = ['port-forward', '-n', options.namespace, `svc/${check.service}`, `:${check.port}`, '--address', '127.0.0.1'];
+      const args = [
+        'port-forward',
+        '-n',
+        options.namespace,
+        `svc/${check.service}`,
+        `:${check.port}`,
+        '--address',
+        '127.0.0.1',
+      ];
       const start = (onStdout: (chunk: string) => void) => options.kubectl.stream(args, onStdout);
-      forwards.set(key, new PortForward(`svc/${key}`, { start, ...(options.signal ? { signal: options.signal } : {}) }));
+      forwards.set(
+        key,
+        new PortForward(`svc/${key}`, { start, ...(options.signal ? { signal: options.signal } : {}) }),
+      );
     }
     return forwards.get(key)!;
   };
@@ -178,14 +242,20 @@ export function checkDigests(lock: Lock, lockFile: string, pods: Pod[], workload
     const pinned = pinnedDigest(lock, component);
     const base = { name, group: component, method: 'imageID', durationMs: 0 };
     if (!pinned) return { ...base, status: 'skipped', error: `${lockFile} pins ${component} by tag, not by digest` };
-    if (!workloads.includes(component)) return { ...base, status: 'skipped', error: `${component} is in ${lockFile} but not deployed by this config` };
-    const mine = pods.filter((pod) => pod.metadata.labels?.['app.kubernetes.io/name'] === component && !pod.metadata.deletionTimestamp);
-    if (mine.length === 0) return { ...base, status: 'failed', error: `no running pod of ${component} to compare with ${pinned}` };
+    if (!workloads.includes(component))
+      return { ...base, status: 'skipped', error: `${component} is in ${lockFile} but not deployed by this config` };
+    const mine = pods.filter(
+      (pod) => pod.metadata.labels?.['app.kubernetes.io/name'] === component && !pod.metadata.deletionTimestamp,
+    );
+    if (mine.length === 0)
+      return { ...base, status: 'failed', error: `no running pod of ${component} to compare with ${pinned}` };
     const problems = mine.flatMap((pod) =>
       (pod.status?.containerStatuses ?? []).flatMap((c) => {
         const running = SHA256.exec(c.imageID ?? '')?.[0];
         if (running === pinned) return [];
-        return [`pod ${pod.metadata.name} container ${c.name} runs ${running ?? `no known digest (imageID "${c.imageID ?? ''}")`}, but ${lockFile} pins ${pinned}`];
+        return [
+          `pod ${pod.metadata.name} container ${c.name} runs ${running ?? `no known digest (imageID "${c.imageID ?? ''}")`}, but ${lockFile} pins ${pinned}`,
+        ];
       }),
     );
     return problems.length ? { ...base, status: 'failed', error: problems.join('\n') } : { ...base, status: 'passed' };
@@ -194,5 +264,9 @@ export function checkDigests(lock: Lock, lockFile: string, pods: Pod[], workload
 
 /** The stack's pods, for the digest check. */
 export async function stackPods(kubectl: Kubectl, namespace: string): Promise<Pod[]> {
-  return (await kubectl.json<{ items: Pod[] }>(['get', 'pods', '-n', namespace, '-l', PART_OF_SELECTOR], { timeoutMs: 30_000 })).items;
+  return (
+    await kubectl.json<{ items: Pod[] }>(['get', 'pods', '-n', namespace, '-l', PART_OF_SELECTOR], {
+      timeoutMs: 30_000,
+    })
+  ).items;
 }

@@ -21,7 +21,13 @@ export interface RetryPolicy {
  * 15 s per check: a /health that stays broken fails the smoke well within 30 s, while a
  * service that answers 500 for a few seconds after start-up still passes.
  */
-export const DEFAULT_RETRY: RetryPolicy = { deadlineMs: 15_000, attemptTimeoutMs: 5_000, initialDelayMs: 250, maxDelayMs: 2_000, maxAttempts: 40 };
+export const DEFAULT_RETRY: RetryPolicy = {
+  deadlineMs: 15_000,
+  attemptTimeoutMs: 5_000,
+  initialDelayMs: 250,
+  maxDelayMs: 2_000,
+  maxAttempts: 40,
+};
 
 const MIN_ATTEMPT_MS = 1_000;
 
@@ -123,7 +129,11 @@ export function judgeResponse(status: number, body: string, bodyMatch?: string, 
   const snippet = bodySnippet(body, 120, mask);
   if (!probeStatusOk(status)) return { ok: false, status, detail: `HTTP ${status}${snippet ? `: ${snippet}` : ''}` };
   if (bodyMatch !== undefined && !body.includes(bodyMatch)) {
-    return { ok: false, status, detail: `HTTP ${status} but the body does not contain ${JSON.stringify(bodyMatch)}${snippet ? ` (got: ${snippet})` : ''}` };
+    return {
+      ok: false,
+      status,
+      detail: `HTTP ${status} but the body does not contain ${JSON.stringify(bodyMatch)}${snippet ? ` (got: ${snippet})` : ''}`,
+    };
   }
   return { ok: true, status, detail: `HTTP ${status}` };
 }
@@ -131,14 +141,22 @@ export function judgeResponse(status: number, body: string, bodyMatch?: string, 
 function failure(error: NodeJS.ErrnoException, status?: number): AttemptOutcome {
   // The server answered, but not in HTTP: a broken app, not a broken connection.
   if (error.code?.startsWith('HPE_')) return { ok: false, detail: `invalid HTTP response: ${error.message}` };
-  const detail = error.code === 'ECONNREFUSED' ? 'connection refused'
-    : error.code === 'ECONNRESET' || error.code === 'EPIPE' || error.message === 'socket hang up' ? 'connection dropped'
-    : error.message;
+  const detail =
+    error.code === 'ECONNREFUSED'
+      ? 'connection refused'
+      : error.code === 'ECONNRESET' || error.code === 'EPIPE' || error.message === 'socket hang up'
+        ? 'connection dropped'
+        : error.message;
   return { ok: false, detail, network: true, ...(status ? { status } : {}) };
 }
 
 /** One GET on a fresh connection; never throws, always settles within timeoutMs. */
-export function httpGet(url: string, timeoutMs: number, bodyMatch?: string, mask: Mask = asIs): Promise<AttemptOutcome> {
+export function httpGet(
+  url: string,
+  timeoutMs: number,
+  bodyMatch?: string,
+  mask: Mask = asIs,
+): Promise<AttemptOutcome> {
   return new Promise((resolve) => {
     let settled = false;
     const finish = (outcome: AttemptOutcome) => {
@@ -148,23 +166,39 @@ export function httpGet(url: string, timeoutMs: number, bodyMatch?: string, mask
       req.destroy();
       resolve(outcome);
     };
-    const timer = setTimeout(() => finish({ ok: false, detail: `no answer within ${timeoutMs} ms`, network: true }), timeoutMs);
+    const timer = setTimeout(
+      () => finish({ ok: false, detail: `no answer within ${timeoutMs} ms`, network: true }),
+      timeoutMs,
+    );
     // The lenient parser accepts bare-LF line endings, as the kubelet's Go client does: a check
     // must not fail where the probe with the same path passes.
-    const req = request(url, { agent: false, insecureHTTPParser: true, headers: { connection: 'close', 'user-agent': 'demon-bootstrap-smoke' } }, (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        // Bounded: a health endpoint that streams forever must not fill memory.
-        if (size < MAX_BODY_BYTES) chunks.push(chunk);
-        size += chunk.length;
-        if (size >= MAX_BODY_BYTES) finish(judgeResponse(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), bodyMatch, mask));
-      });
-      res.on('end', () => finish(judgeResponse(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), bodyMatch, mask)));
-      res.on('error', (error) => finish(failure(error, res.statusCode)));
-      // A server that dies mid-body closes without 'end': that is a dropped connection, not a pass.
-      res.on('close', () => finish({ ok: false, status: res.statusCode, detail: 'connection dropped', network: true }));
-    });
+    const req = request(
+      url,
+      {
+        agent: false,
+        insecureHTTPParser: true,
+        headers: { connection: 'close', 'user-agent': 'demon-bootstrap-smoke' },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          // Bounded: a health endpoint that streams forever must not fill memory.
+          if (size < MAX_BODY_BYTES) chunks.push(chunk);
+          size += chunk.length;
+          if (size >= MAX_BODY_BYTES)
+            finish(judgeResponse(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), bodyMatch, mask));
+        });
+        res.on('end', () =>
+          finish(judgeResponse(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), bodyMatch, mask)),
+        );
+        res.on('error', (error) => finish(failure(error, res.statusCode)));
+        // A server that dies mid-body closes without 'end': that is a dropped connection, not a pass.
+        res.on('close', () =>
+          finish({ ok: false, status: res.statusCode, detail: 'connection dropped', network: true }),
+        );
+      },
+    );
     req.on('error', (error) => finish(failure(error)));
     req.end();
   });

@@ -32,13 +32,22 @@ export interface Report {
 
 /** Passed only when something ran and nothing failed: an empty run proves nothing. */
 export function overallStatus(results: NamedResult[]): 'passed' | 'failed' {
-  return results.some((r) => r.status === 'passed') && !results.some((r) => r.status === 'failed') ? 'passed' : 'failed';
+  return results.some((r) => r.status === 'passed') && !results.some((r) => r.status === 'failed')
+    ? 'passed'
+    : 'failed';
 }
 
 export function buildReport(name: string, startedAt: Date, durationMs: number, results: NamedResult[]): Report {
   const counts = { passed: 0, failed: 0, skipped: 0 };
   for (const r of results) counts[r.status] += 1;
-  return { name, status: overallStatus(results), startedAt: startedAt.toISOString(), durationMs: Math.round(durationMs), counts, results };
+  return {
+    name,
+    status: overallStatus(results),
+    startedAt: startedAt.toISOString(),
+    durationMs: Math.round(durationMs),
+    counts,
+    results,
+  };
 }
 
 /**
@@ -46,7 +55,12 @@ export function buildReport(name: string, startedAt: Date, durationMs: number, r
  * XML escaping (or a cut table cell) can never hide a secret from the redactor.
  */
 export function maskReport(report: Report, mask: (text: string) => string): Report {
-  const results = report.results.map((r) => ({ ...r, name: mask(r.name), ...(r.error !== undefined ? { error: mask(r.error) } : {}), ...(r.method !== undefined ? { method: mask(r.method) } : {}) }));
+  const results = report.results.map((r) => ({
+    ...r,
+    name: mask(r.name),
+    ...(r.error !== undefined ? { error: mask(r.error) } : {}),
+    ...(r.method !== undefined ? { method: mask(r.method) } : {}),
+  }));
   return { ...report, results };
 }
 
@@ -87,13 +101,16 @@ export function reportJUnit(report: Report): string {
   const tests = report.results.length;
   const cases = report.results.map((r) => {
     const attrs = `name="${xmlEscape(r.name)}" classname="${xmlEscape(`${report.name}.${r.group ?? report.name}`)}" time="${seconds(r.durationMs)}"`;
-    const props = [r.method && `method=${r.method}`, r.attempts !== undefined && `attempts=${r.attempts}`].filter(Boolean).join(', ');
+    const props = [r.method && `method=${r.method}`, r.attempts !== undefined && `attempts=${r.attempts}`]
+      .filter(Boolean)
+      .join(', ');
     const out = props ? `\n      <system-out>${xmlEscape(props)}</system-out>` : '';
     if (r.status === 'failed') {
       const error = r.error ?? 'failed';
       return `    <testcase ${attrs}>\n      <failure message="${xmlEscape(firstLine(error))}" type="failure">${xmlEscape(error)}</failure>${out}\n    </testcase>`;
     }
-    if (r.status === 'skipped') return `    <testcase ${attrs}>\n      <skipped message="${xmlEscape(r.error ?? 'skipped')}"/>${out}\n    </testcase>`;
+    if (r.status === 'skipped')
+      return `    <testcase ${attrs}>\n      <skipped message="${xmlEscape(r.error ?? 'skipped')}"/>${out}\n    </testcase>`;
     return `    <testcase ${attrs}>${out ? `${out}\n    ` : ''}</testcase>`;
   });
   const totals = `tests="${tests}" failures="${failed}" errors="0" skipped="${skipped}" time="${seconds(report.durationMs)}"`;
@@ -110,15 +127,19 @@ export function reportJUnit(report: Report): string {
 
 /** A table cell: one line, no pipe characters breaking the table. */
 function cell(text: string, max = 300): string {
-  const flat = text.replace(/\r?\n+/g, ' ').replace(/\|/g, '\\|').trim();
+  const flat = text
+    .replace(/\r?\n+/g, ' ')
+    .replace(/\|/g, '\\|')
+    .trim();
   return flat.length > max ? `${flat.slice(0, max)}...` : flat;
 }
 
 const ICON: Record<ResultStatus, string> = { passed: '✅ passed', failed: '❌ failed', skipped: '⏭️ skipped' };
 
 export function reportMarkdown(report: Report): string {
-  const rows = report.results.map((r) =>
-    `| ${cell(r.name)} | ${ICON[r.status]} | ${cell(r.method ?? '')} | ${r.attempts ?? ''} | ${(r.durationMs / 1000).toFixed(1)}s | ${cell(r.error ?? '')} |`,
+  const rows = report.results.map(
+    (r) =>
+      `| ${cell(r.name)} | ${ICON[r.status]} | ${cell(r.method ?? '')} | ${r.attempts ?? ''} | ${(r.durationMs / 1000).toFixed(1)}s | ${cell(r.error ?? '')} |`,
   );
   return [
     `### ${headline(report)}`,
@@ -136,7 +157,11 @@ export function reportMarkdown(report: Report): string {
  * Appends to the GitHub step summary file when there is one ($GITHUB_STEP_SUMMARY, passed in
  * by the caller: lib/ does not read the environment). Returns whether it wrote.
  */
-export function appendStepSummary(file: string | undefined, markdown: string, append: (file: string, text: string) => void = appendFileSync): boolean {
+export function appendStepSummary(
+  file: string | undefined,
+  markdown: string,
+  append: (file: string, text: string) => void = appendFileSync,
+): boolean {
   if (!file) return false;
   append(file, `${markdown}\n`);
   return true;

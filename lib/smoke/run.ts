@@ -9,7 +9,17 @@
 import { UsageError, errorMessage } from '../core/errors.ts';
 import { runStep, type Step, type StepRecord } from '../core/steps.ts';
 import { buildReport, headline, type Report } from './report.ts';
-import { bundleStep, clusterStep, configStep, digestStep, healthStep, readyStep, reportsStep, type Run, type SmokeOptions } from './steps.ts';
+import {
+  bundleStep,
+  clusterStep,
+  configStep,
+  digestStep,
+  healthStep,
+  readyStep,
+  reportsStep,
+  type Run,
+  type SmokeOptions,
+} from './steps.ts';
 
 export interface SmokeOutcome {
   report: Report;
@@ -27,7 +37,8 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeOutcome> {
   // An interrupt stops whatever step is running (the wait and the forwards stop themselves
   // through the same signal).
   const aborted = new Promise<never>((_, reject) => {
-    const onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new Error(`interrupted (${String(signal.reason)})`));
+    const onAbort = () =>
+      reject(signal.reason instanceof Error ? signal.reason : new Error(`interrupted (${String(signal.reason)})`));
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
   });
@@ -44,7 +55,13 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeOutcome> {
       if (error instanceof UsageError || signal.aborted) throw error;
       firstFailure ??= error;
       if (!run.results.slice(from).some((r) => r.status === 'failed')) {
-        run.results.push({ name: step.name, group: 'smoke', status: 'failed', durationMs: 0, error: errorMessage(error) });
+        run.results.push({
+          name: step.name,
+          group: 'smoke',
+          status: 'failed',
+          durationMs: 0,
+          error: errorMessage(error),
+        });
       }
       return false;
     }
@@ -62,7 +79,14 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeOutcome> {
     if (run.lock) checks.push(digestStep);
     for (const step of checks) await attempt(step);
   } else {
-    for (const check of run.checks) run.results.push({ name: check.name, group: check.workload, status: 'skipped', durationMs: 0, error: 'not run: the workloads are not ready' });
+    for (const check of run.checks)
+      run.results.push({
+        name: check.name,
+        group: check.workload,
+        status: 'skipped',
+        durationMs: 0,
+        error: 'not run: the workloads are not ready',
+      });
   }
   // Without a plan there is nothing to report on (a config step that failed outright).
   if (!run.boot.plan) throw firstFailure;
@@ -75,8 +99,14 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeOutcome> {
 
 /** The error a script throws for a failed smoke: each failed result on its own line. */
 export function smokeFailure(outcome: SmokeOutcome): Error {
-  const failures = outcome.report.results.filter((r) => r.status === 'failed').map((r) => `  - ${r.name}: ${(r.error ?? 'failed').replace(/\n/g, '\n    ')}`);
+  const failures = outcome.report.results
+    .filter((r) => r.status === 'failed')
+    .map((r) => `  - ${r.name}: ${(r.error ?? 'failed').replace(/\n/g, '\n    ')}`);
   const failedStep = outcome.steps.find((s) => !s.ok);
-  const lines = failures.length ? failures : [`  - ${failedStep ? `${failedStep.name}: ${failedStep.error ?? 'failed'}` : 'no check ran'}`];
-  return new Error([outcome.headline, ...lines, ...(outcome.dir ? [`diagnostics: ${outcome.dir}/summary.md`] : [])].join('\n'));
+  const lines = failures.length
+    ? failures
+    : [`  - ${failedStep ? `${failedStep.name}: ${failedStep.error ?? 'failed'}` : 'no check ran'}`];
+  return new Error(
+    [outcome.headline, ...lines, ...(outcome.dir ? [`diagnostics: ${outcome.dir}/summary.md`] : [])].join('\n'),
+  );
 }

@@ -13,8 +13,24 @@ import { readLock, type Lock } from '../images/lock.ts';
 import { sortForApply, renderStack } from '../render/manifests.ts';
 import { buildPlan, redactedPlanYaml, workloadsOf, type Plan, type PlanInputs } from '../render/plan.ts';
 import { loadTemplates } from '../render/mustache.ts';
-import { appendStepSummary, buildReport, maskReport, reportJson, reportJUnit, reportMarkdown, type NamedResult, type Report } from './report.ts';
-import { checkDigests, planChecks, runHealthChecks, stackPods, type MethodChoice, type PlannedCheck } from './checks.ts';
+import {
+  appendStepSummary,
+  buildReport,
+  maskReport,
+  reportJson,
+  reportJUnit,
+  reportMarkdown,
+  type NamedResult,
+  type Report,
+} from './report.ts';
+import {
+  checkDigests,
+  planChecks,
+  runHealthChecks,
+  stackPods,
+  type MethodChoice,
+  type PlannedCheck,
+} from './checks.ts';
 import type { Output } from '../core/output.ts';
 import type { Step } from '../core/steps.ts';
 import { waitForWorkloads } from '../wait/wait.ts';
@@ -58,9 +74,16 @@ export function smokePlan(inputs: PlanInputs, warn: (line: string) => void): Pla
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     const problems = error.problems.map((p) => p.replace(/; export it before running$/, ''));
-    warn(`${problems.join('; ') || error.message}: the diagnostics bundle leaves the Secrets out and cannot mask their values`);
+    warn(
+      `${problems.join('; ') || error.message}: the diagnostics bundle leaves the Secrets out and cannot mask their values`,
+    );
     const rendered = sortForApply(renderStack(inputs.config, loadTemplates(inputs.templatesDir), inputs.images));
-    return { namespace: rendered.filter((o) => o.kind === 'Namespace'), secrets: [], manifests: rendered.filter((o) => o.kind !== 'Namespace'), warnings: [] };
+    return {
+      namespace: rendered.filter((o) => o.kind === 'Namespace'),
+      secrets: [],
+      manifests: rendered.filter((o) => o.kind !== 'Namespace'),
+      warnings: [],
+    };
   }
 }
 
@@ -72,30 +95,49 @@ function failIfAny(run: Run, from: number, what: string): void {
 
 /** A step whose outcome is also a result: the reports must show why nothing was checked. */
 function asResult(name: string, result: string, work: (run: Run) => Promise<string | void>): Step<Run> {
-  return { name, async run(run) {
-    const t = performance.now();
-    const record = (status: 'passed' | 'failed', error?: string) => run.results.push({ name: result, group: 'readiness', status, durationMs: Math.round(performance.now() - t), ...(error ? { error } : {}) });
-    try {
-      const outcome = await work(run);
-      record('passed');
-      return outcome;
-    } catch (error) {
-      record('failed', errorMessage(error));
-      throw error;
-    }
-  } };
+  return {
+    name,
+    async run(run) {
+      const t = performance.now();
+      const record = (status: 'passed' | 'failed', error?: string) =>
+        run.results.push({
+          name: result,
+          group: 'readiness',
+          status,
+          durationMs: Math.round(performance.now() - t),
+          ...(error ? { error } : {}),
+        });
+      try {
+        const outcome = await work(run);
+        record('passed');
+        return outcome;
+      } catch (error) {
+        record('failed', errorMessage(error));
+        throw error;
+      }
+    },
+  };
 }
 
-export const configStep: Step<Run> = { name: 'config', async run(run) {
-  run.boot.plan ??= smokePlan(run.boot.planInputs, (line) => run.options.output.line(`warning: ${line}`));
-  run.checks = planChecks(run.boot.config);
-  if (run.options.lockFile) run.lock = readLock(run.options.lockFile);
-  const pins = run.lock ? `, ${Object.keys(run.lock.images).length} images pinned in ${run.options.lockFile}` : ', no lock: digest check skipped';
-  return `${run.checks.length} health checks planned${pins}`;
-} };
+export const configStep: Step<Run> = {
+  name: 'config',
+  async run(run) {
+    run.boot.plan ??= smokePlan(run.boot.planInputs, (line) => run.options.output.line(`warning: ${line}`));
+    run.checks = planChecks(run.boot.config);
+    if (run.options.lockFile) run.lock = readLock(run.options.lockFile);
+    const pins = run.lock
+      ? `, ${Object.keys(run.lock.images).length} images pinned in ${run.options.lockFile}`
+      : ', no lock: digest check skipped';
+    return `${run.checks.length} health checks planned${pins}`;
+  },
+};
 
 // Reached first, so an unreachable cluster is one clear line rather than a failed poll.
-export const clusterStep = asResult('cluster', 'cluster reachable', async ({ boot }) => `context ${boot.kubectl.target.context} (${await boot.kubectl.checkReachable()})`);
+export const clusterStep = asResult(
+  'cluster',
+  'cluster reachable',
+  async ({ boot }) => `context ${boot.kubectl.target.context} (${await boot.kubectl.checkReachable()})`,
+);
 // bootstrap's wait: the same options and fail-fast; the watch and the pause stop on abort.
 export const readyStep = asResult('wait for workloads', 'workloads ready', ({ boot: c, options: o }) => {
   const { wait } = c.config;
@@ -113,47 +155,90 @@ export const readyStep = asResult('wait for workloads', 'workloads ready', ({ bo
   });
 });
 
-export const healthStep: Step<Run> = { name: 'health checks', async run(run) {
+export const healthStep: Step<Run> = {
+  name: 'health checks',
+  async run(run) {
     const from = run.results.length;
     const { options: o, boot: c } = run;
-    run.results.push(...(await runHealthChecks(run.checks, {
-      kubectl: c.kubectl, namespace: c.config.namespace, signal: o.signal, method: o.method, mask: (text) => c.session.redactor.mask(text),
-      policy: { ...DEFAULT_RETRY, deadlineMs: o.checkTimeoutMs ?? DEFAULT_RETRY.deadlineMs },
-      onAttempt: (e) => o.output.verbose(`${e.check}: attempt ${e.attempt} via ${e.method}${e.outcome ? `: ${e.outcome.detail}` : ''}`),
-    })));
+    run.results.push(
+      ...(await runHealthChecks(run.checks, {
+        kubectl: c.kubectl,
+        namespace: c.config.namespace,
+        signal: o.signal,
+        method: o.method,
+        mask: (text) => c.session.redactor.mask(text),
+        policy: { ...DEFAULT_RETRY, deadlineMs: o.checkTimeoutMs ?? DEFAULT_RETRY.deadlineMs },
+        onAttempt: (e) =>
+          o.output.verbose(
+            `${e.check}: attempt ${e.attempt} via ${e.method}${e.outcome ? `: ${e.outcome.detail}` : ''}`,
+          ),
+      })),
+    );
     failIfAny(run, from, 'health checks');
     return `${run.results.length - from} passed (${[...new Set(run.results.slice(from).map((r) => r.method))].join(', ')})`;
-  } };
+  },
+};
 
-export const digestStep: Step<Run> = { name: 'image digests', async run(run) {
-  const from = run.results.length;
-  const pods = await stackPods(run.boot.kubectl, run.boot.config.namespace);
-  run.results.push(...checkDigests(run.lock!, run.options.lockFile!, pods, workloadsOf(run.boot.plan!.manifests).map((w) => w.name)));
-  failIfAny(run, from, 'digest checks');
-  return `${run.results.length - from} components match ${run.options.lockFile}`;
-} };
+export const digestStep: Step<Run> = {
+  name: 'image digests',
+  async run(run) {
+    const from = run.results.length;
+    const pods = await stackPods(run.boot.kubectl, run.boot.config.namespace);
+    run.results.push(
+      ...checkDigests(
+        run.lock!,
+        run.options.lockFile!,
+        pods,
+        workloadsOf(run.boot.plan!.manifests).map((w) => w.name),
+      ),
+    );
+    failIfAny(run, from, 'digest checks');
+    return `${run.results.length - from} components match ${run.options.lockFile}`;
+  },
+};
 
 export function reportsStep(startedAt: Date): Step<Run> {
-  return { name: 'reports', async run(run) {
-    const { options: o, boot: c } = run;
-    const { redactor, env } = c.session;
-    run.report = maskReport(buildReport('smoke', startedAt, Date.now() - startedAt.getTime(), run.results), (text) => redactor.mask(text));
-    run.dir = o.dir ?? (run.report.status === 'failed' ? o.failureDir : undefined);
-    if (run.dir) for (const [file, text] of [['smoke.json', reportJson(run.report)], ['junit.xml', reportJUnit(run.report)]] as const) writeArtifact(run.dir, file, text, redactor);
-    const summary = appendStepSummary(env.GITHUB_STEP_SUMMARY, redactor.mask(reportMarkdown(run.report)));
-    return [run.dir && `smoke.json and junit.xml in ${run.dir}`, summary && 'step summary written'].filter(Boolean).join(', ') || 'nothing to write';
-  } };
+  return {
+    name: 'reports',
+    async run(run) {
+      const { options: o, boot: c } = run;
+      const { redactor, env } = c.session;
+      run.report = maskReport(buildReport('smoke', startedAt, Date.now() - startedAt.getTime(), run.results), (text) =>
+        redactor.mask(text),
+      );
+      run.dir = o.dir ?? (run.report.status === 'failed' ? o.failureDir : undefined);
+      if (run.dir)
+        for (const [file, text] of [
+          ['smoke.json', reportJson(run.report)],
+          ['junit.xml', reportJUnit(run.report)],
+        ] as const)
+          writeArtifact(run.dir, file, text, redactor);
+      const summary = appendStepSummary(env.GITHUB_STEP_SUMMARY, redactor.mask(reportMarkdown(run.report)));
+      return (
+        [run.dir && `smoke.json and junit.xml in ${run.dir}`, summary && 'step summary written']
+          .filter(Boolean)
+          .join(', ') || 'nothing to write'
+      );
+    },
+  };
 }
 
-export const bundleStep: Step<Run> = { name: 'diagnostics bundle', async run(run) {
-  const { options: o, boot: c } = run;
-  const { redactor } = c.session;
-  const written = await writeBundle({
-    dir: run.dir!, kubectl: c.kubectl, namespace: c.config.namespace, redactor,
-    workloads: await workloadsToDiagnose(c.kubectl, c.config.namespace, c.plan, run.results),
-    manifestsYaml: c.plan && redactedPlanYaml(c.plan), lockText: run.lock && readFileSync(o.lockFile!, 'utf8'), summary: reportMarkdown(run.report!),
-    alsoWritten: ['smoke.json', 'junit.xml'],
-  });
-  return `${written.length} files in ${run.dir}`;
-} };
-
+export const bundleStep: Step<Run> = {
+  name: 'diagnostics bundle',
+  async run(run) {
+    const { options: o, boot: c } = run;
+    const { redactor } = c.session;
+    const written = await writeBundle({
+      dir: run.dir!,
+      kubectl: c.kubectl,
+      namespace: c.config.namespace,
+      redactor,
+      workloads: await workloadsToDiagnose(c.kubectl, c.config.namespace, c.plan, run.results),
+      manifestsYaml: c.plan && redactedPlanYaml(c.plan),
+      lockText: run.lock && readFileSync(o.lockFile!, 'utf8'),
+      summary: reportMarkdown(run.report!),
+      alsoWritten: ['smoke.json', 'junit.xml'],
+    });
+    return `${written.length} files in ${run.dir}`;
+  },
+};

@@ -12,7 +12,9 @@ export async function sourceRevision(runner: Runner, dir: string, branchOverride
   const commit = (await run(runner, ['git', '-C', dir, 'rev-parse', 'HEAD'], { timeoutMs: 30_000 })).stdout.trim();
   let branch = branchOverride;
   if (!branch) {
-    const name = (await run(runner, ['git', '-C', dir, 'rev-parse', '--abbrev-ref', 'HEAD'], { timeoutMs: 30_000 })).stdout.trim();
+    const name = (
+      await run(runner, ['git', '-C', dir, 'rev-parse', '--abbrev-ref', 'HEAD'], { timeoutMs: 30_000 })
+    ).stdout.trim();
     branch = name === 'HEAD' ? undefined : name;
   }
   return { commit, short: commit.slice(0, 7), ...(branch ? { branch } : {}) };
@@ -20,5 +22,8 @@ export async function sourceRevision(runner: Runner, dir: string, branchOverride
 
 /** A branch name as a docker tag: tags allow [A-Za-z0-9_.-], so "feature/x" becomes "feature-x". */
 export function branchTag(branch: string): string {
-  return branch.replace(/[^A-Za-z0-9_.-]/g, '-').replace(/^[.-]+/, '').slice(0, 128);
+  return branch
+    .replace(/[^A-Za-z0-9_.-]/g, '-')
+    .replace(/^[.-]+/, '')
+    .slice(0, 128);
 }

@@ -27,7 +27,13 @@ export function parseImageRef(reference: string): ImageRef {
   const registry = hasRegistry ? normalizeRegistry(first) : DOCKER_HUB;
   let repository = hasRegistry ? rest.slice(slash + 1) : rest;
   if (registry === DOCKER_HUB && !repository.includes('/')) repository = `library/${repository}`;
-  return { registry, repository, ...(tag ? { tag } : {}), ...(digest ? { digest } : {}), ...(!tag && !digest ? { tag: 'latest' } : {}) };
+  return {
+    registry,
+    repository,
+    ...(tag ? { tag } : {}),
+    ...(digest ? { digest } : {}),
+    ...(!tag && !digest ? { tag: 'latest' } : {}),
+  };
 }
 
 /** The registry host a docker `auths` key or config `server` stands for. */

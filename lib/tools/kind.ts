@@ -19,10 +19,20 @@ export function kindContext(name: string): string {
  * created-by label on every node (the user's nodes list included).
  */
 export function kindClusterConfig(config: Config): Record<string, unknown> {
-  const base: Record<string, unknown> = { kind: 'Cluster', apiVersion: 'kind.x-k8s.io/v1alpha4', name: config.cluster.name };
+  const base: Record<string, unknown> = {
+    kind: 'Cluster',
+    apiVersion: 'kind.x-k8s.io/v1alpha4',
+    name: config.cluster.name,
+  };
   const merged = deepMerge(base, config.cluster.kind.config);
-  const nodes = Array.isArray(merged.nodes) && merged.nodes.length > 0 ? (merged.nodes as Record<string, unknown>[]) : [{ role: 'control-plane' }];
-  merged.nodes = nodes.map((node) => ({ ...node, labels: { ...(isPlainObject(node.labels) ? node.labels : {}), [CREATED_BY]: MANAGED_BY } }));
+  const nodes =
+    Array.isArray(merged.nodes) && merged.nodes.length > 0
+      ? (merged.nodes as Record<string, unknown>[])
+      : [{ role: 'control-plane' }];
+  merged.nodes = nodes.map((node) => ({
+    ...node,
+    labels: { ...(isPlainObject(node.labels) ? node.labels : {}), [CREATED_BY]: MANAGED_BY },
+  }));
   return merged;
 }
 
@@ -53,7 +63,18 @@ export async function kindClusters(runner: Runner, redactor?: Redactor): Promise
 
 export async function createKindCluster(runner: Runner, config: Config, redactor?: Redactor): Promise<void> {
   const { name, kind } = config.cluster;
-  const argv = ['kind', 'create', 'cluster', '--name', name, '--config', '-', '--wait', '120s', ...(kind.nodeImage ? ['--image', kind.nodeImage] : [])];
+  const argv = [
+    'kind',
+    'create',
+    'cluster',
+    '--name',
+    name,
+    '--config',
+    '-',
+    '--wait',
+    '120s',
+    ...(kind.nodeImage ? ['--image', kind.nodeImage] : []),
+  ];
   await run(runner, argv, { input: stringify(kindClusterConfig(config)), timeoutMs: 10 * 60_000 }, redactor);
 }
 

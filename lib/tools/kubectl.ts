@@ -61,7 +61,26 @@ export function lastLine(text: string): string {
   return text.trim().split('\n').filter(Boolean).pop() ?? '';
 }
 
-const UNREACHABLE = /connection refused|was refused|Unable to connect to the server|no such host|i\/o timeout|context deadline exceeded|context was not found|context "[^"]*" does not exist|x509|certificate|Unauthorized|provide credentials|no route to host|network is unreachable/i;
+// kubectl's words when the API server cannot be reached or will not talk to us at all.
+const UNREACHABLE = new RegExp(
+  [
+    'connection refused',
+    'was refused',
+    'Unable to connect to the server',
+    'no such host',
+    'no route to host',
+    'network is unreachable',
+    'i/o timeout',
+    'context deadline exceeded',
+    'context was not found',
+    'context "[^"]*" does not exist',
+    'x509',
+    'certificate',
+    'Unauthorized',
+    'provide credentials',
+  ].join('|'),
+  'i',
+);
 
 export class Kubectl {
   constructor(
@@ -71,7 +90,13 @@ export class Kubectl {
   ) {}
 
   argv(args: string[]): string[] {
-    return ['kubectl', ...(this.target.kubeconfig ? ['--kubeconfig', this.target.kubeconfig] : []), '--context', this.target.context, ...args];
+    return [
+      'kubectl',
+      ...(this.target.kubeconfig ? ['--kubeconfig', this.target.kubeconfig] : []),
+      '--context',
+      this.target.context,
+      ...args,
+    ];
   }
 
   exec(args: string[], options?: RunOptions): Promise<RunResult> {
@@ -105,7 +130,10 @@ export class Kubectl {
   failure(result: RunResult): Error {
     // kubectl says "unable to recognize \"STDIN\": <why>" once per object: keep the why.
     const reason = lastLine(result.stderr).replace(/^unable to recognize "[^"]*": /, '');
-    if (UNREACHABLE.test(result.stderr) && !/Error from server \((NotFound|Conflict|Invalid|Forbidden)\)/.test(result.stderr)) {
+    if (
+      UNREACHABLE.test(result.stderr) &&
+      !/Error from server \((NotFound|Conflict|Invalid|Forbidden)\)/.test(result.stderr)
+    ) {
       return new Error(
         `cannot reach the cluster of context "${this.target.context}"${this.target.kubeconfig ? ` in ${this.target.kubeconfig}` : ''}: ${reason || `kubectl exited with ${result.exitCode}`}\n` +
           'check that the cluster is running and the context is right (`kubectl config get-contexts`)',
@@ -116,10 +144,16 @@ export class Kubectl {
 
   /** Fails with the context name and kubectl's own reason when the API server cannot be reached. */
   async checkReachable(timeoutSeconds = 10): Promise<string> {
-    const result = await this.exec(['get', '--raw', '/version', `--request-timeout=${timeoutSeconds}s`], { timeoutMs: (timeoutSeconds + 5) * 1000 });
+    const result = await this.exec(['get', '--raw', '/version', `--request-timeout=${timeoutSeconds}s`], {
+      timeoutMs: (timeoutSeconds + 5) * 1000,
+    });
     if (result.exitCode !== 0) {
       const error = this.failure(result);
-      throw error instanceof CommandError ? new Error(`cannot reach the cluster of context "${this.target.context}": ${lastLine(result.stderr) || `kubectl exited with ${result.exitCode}`}`) : error;
+      throw error instanceof CommandError
+        ? new Error(
+            `cannot reach the cluster of context "${this.target.context}": ${lastLine(result.stderr) || `kubectl exited with ${result.exitCode}`}`,
+          )
+        : error;
     }
     try {
       return (JSON.parse(result.stdout) as { gitVersion?: string }).gitVersion ?? 'unknown version';
@@ -131,7 +165,15 @@ export class Kubectl {
   /** The given objects as they are in the cluster; absent ones are simply missing. */
   async getObjects(objects: K8sObject[], options: { managedFields?: boolean } = {}): Promise<LiveObject[]> {
     if (objects.length === 0) return [];
-    const args = ['get', '-f', '-', '--ignore-not-found', '-o', 'json', ...(options.managedFields ? ['--show-managed-fields'] : [])];
+    const args = [
+      'get',
+      '-f',
+      '-',
+      '--ignore-not-found',
+      '-o',
+      'json',
+      ...(options.managedFields ? ['--show-managed-fields'] : []),
+    ];
     const result = await this.run(args, { input: toYaml(objects), timeoutMs: 60_000, sensitiveStdout: true });
     return parseObjects(result.stdout, 'kubectl get');
   }
@@ -164,4 +206,3 @@ export class Kubectl {
     return this.exec(['create', '-f', '-', '-o', 'name'], { input: toYaml(objects), timeoutMs: 60_000 });
   }
 }
-

@@ -60,7 +60,8 @@ export class PortForward {
 
   /** The local port of a live forward, starting or restarting kubectl when needed. */
   async ensure(): Promise<{ port: number; generation: number }> {
-    if (this.running && this.port !== undefined && !this.starting) return { port: this.port, generation: this.generation };
+    if (this.running && this.port !== undefined && !this.starting)
+      return { port: this.port, generation: this.generation };
     this.starting ??= this.start().finally(() => (this.starting = undefined));
     const port = await this.starting;
     return { port, generation: this.generation };
@@ -77,7 +78,9 @@ export class PortForward {
     const maxStarts = this.options.maxStarts ?? FORWARD_MAX_STARTS;
     if (this.options.signal?.aborted) return Promise.reject(new ForwardError(`port-forward to ${this.label}: stopped`));
     if (this.starts >= maxStarts) {
-      return Promise.reject(new ForwardError(`port-forward to ${this.label} failed ${this.starts} times${this.reason()}`));
+      return Promise.reject(
+        new ForwardError(`port-forward to ${this.label} failed ${this.starts} times${this.reason()}`),
+      );
     }
     if (this.running) this.handle?.stop();
     this.starts += 1;

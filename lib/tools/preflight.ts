@@ -34,13 +34,18 @@ export function findOnPath(tool: string, path: string | undefined): string | und
 }
 
 export function missingTools(tools: string[], path: string | undefined): string[] {
-  return tools.filter((tool) => !findOnPath(tool, path)).map((tool) => `${tool} is not on PATH; ${INSTALL_HINTS[tool] ?? `install ${tool}`}`);
+  return tools
+    .filter((tool) => !findOnPath(tool, path))
+    .map((tool) => `${tool} is not on PATH; ${INSTALL_HINTS[tool] ?? `install ${tool}`}`);
 }
 
 export function missingEnv(config: Config, env: Record<string, string | undefined>): string[] {
   return requiredEnv(config)
     .filter(({ name }) => !env[name])
-    .map(({ name, neededBy }) => `${name} is ${env[name] === '' ? 'empty' : 'not set'} (needed by ${neededBy}); export it before running`);
+    .map(
+      ({ name, neededBy }) =>
+        `${name} is ${env[name] === '' ? 'empty' : 'not set'} (needed by ${neededBy}); export it before running`,
+    );
 }
 
 /** kind runs its nodes as docker containers, so the daemon must answer, not just the CLI. */
@@ -48,7 +53,9 @@ export async function dockerDaemon(runner: Runner): Promise<{ version?: string; 
   const result = await runner.exec(['docker', 'version', '--format', '{{.Server.Version}}'], { timeoutMs: 20_000 });
   if (result.exitCode === 0) return { version: result.stdout.trim() };
   const reason = result.stderr.trim().split('\n').pop() ?? '';
-  return { problem: `the docker daemon is not reachable (${reason || `exit ${result.exitCode}`}); start Docker (or set DOCKER_HOST) and run again` };
+  return {
+    problem: `the docker daemon is not reachable (${reason || `exit ${result.exitCode}`}); start Docker (or set DOCKER_HOST) and run again`,
+  };
 }
 
 export interface PreflightInputs {
@@ -76,7 +83,11 @@ export async function preflight(inputs: PreflightInputs): Promise<string[]> {
   ];
   const wantsDocker = inputs.docker ?? inputs.provider?.name === 'kind';
   const daemon = wantsDocker && findOnPath('docker', inputs.env.PATH) ? await dockerDaemon(inputs.runner) : {};
-  if (usage.length) throw new UsageError('preflight found problems (nothing was changed)', [...usage, ...(daemon.problem ? [daemon.problem] : [])]);
+  if (usage.length)
+    throw new UsageError('preflight found problems (nothing was changed)', [
+      ...usage,
+      ...(daemon.problem ? [daemon.problem] : []),
+    ]);
   if (daemon.problem) throw new Error(daemon.problem);
   return daemon.version ? [`docker ${daemon.version}`] : [];
 }

@@ -10,7 +10,14 @@ import { UsageError } from '../core/errors.ts';
 import type { Runner } from '../core/exec.ts';
 import type { Redactor } from '../core/redact.ts';
 import { CREATED_BY, MANAGED_BY } from '../render/names.ts';
-import { createKindCluster, deleteKindCluster, exportKubeconfig, kindClusters, kindContext, loadImage } from './kind.ts';
+import {
+  createKindCluster,
+  deleteKindCluster,
+  exportKubeconfig,
+  kindClusters,
+  kindContext,
+  loadImage,
+} from './kind.ts';
 import { Kubectl, type ClusterTarget } from './kubectl.ts';
 
 export type RemoveOutcome = 'deleted' | 'not found' | 'not ours';
@@ -44,7 +51,10 @@ export function expandHome(path: string, home = homedir()): string {
 export function clusterTarget(config: Config, home?: string): ClusterTarget {
   const { cluster } = config;
   if (cluster.provider === 'kind') return { context: kindContext(cluster.name) };
-  return { context: cluster.context!, ...(cluster.kubeconfig ? { kubeconfig: expandHome(cluster.kubeconfig, home) } : {}) };
+  return {
+    context: cluster.context!,
+    ...(cluster.kubeconfig ? { kubeconfig: expandHome(cluster.kubeconfig, home) } : {}),
+  };
 }
 
 class KindProvider implements Provider {
@@ -97,7 +107,10 @@ class KindProvider implements Provider {
   /** Ours when a node carries the created-by label, which only our kind config sets. */
   private async createdByUs(): Promise<boolean> {
     const kubectl = new Kubectl(this.runner, this.target, this.redactor);
-    const nodes = await kubectl.exec(['get', 'nodes', '-l', `${CREATED_BY}=${MANAGED_BY}`, '-o', 'name', '--request-timeout=15s'], { timeoutMs: 30_000 });
+    const nodes = await kubectl.exec(
+      ['get', 'nodes', '-l', `${CREATED_BY}=${MANAGED_BY}`, '-o', 'name', '--request-timeout=15s'],
+      { timeoutMs: 30_000 },
+    );
     if (nodes.exitCode !== 0) {
       const reason = nodes.stderr.trim().split('\n').pop() ?? `exit ${nodes.exitCode}`;
       throw new Error(
@@ -155,7 +168,9 @@ class ExistingProvider implements Provider {
   }
 
   async load(): Promise<void> {
-    throw new UsageError('--load puts images into a kind cluster, but cluster.provider is "existing"; push them to a registry instead');
+    throw new UsageError(
+      '--load puts images into a kind cluster, but cluster.provider is "existing"; push them to a registry instead',
+    );
   }
 
   removeHint(namespace: string): string {

@@ -19,10 +19,15 @@ export interface RegistryAuth {
 }
 
 /** A registries entry's credentials from the env, when both of its variables are set. */
-export function registryAuth(entry: Registry | undefined, env: Record<string, string | undefined>): RegistryAuth | undefined {
+export function registryAuth(
+  entry: Registry | undefined,
+  env: Record<string, string | undefined>,
+): RegistryAuth | undefined {
   const username = entry && env[entry.usernameEnv];
   const password = entry && env[entry.passwordEnv];
-  return entry && username && password ? { credentials: { username, password }, from: `${entry.usernameEnv} / ${entry.passwordEnv}` } : undefined;
+  return entry && username && password
+    ? { credentials: { username, password }, from: `${entry.usernameEnv} / ${entry.passwordEnv}` }
+    : undefined;
 }
 
 export type Fetch = typeof fetch;
@@ -58,7 +63,8 @@ function basic(credentials: Credentials): string {
 
 function describeNetworkError(error: unknown, url: string, timeoutMs: number): string {
   const cause = (error as { cause?: { code?: string } }).cause;
-  if ((error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError') return `no answer from ${new URL(url).host} within ${timeoutMs / 1000}s`;
+  if ((error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError')
+    return `no answer from ${new URL(url).host} within ${timeoutMs / 1000}s`;
   return `cannot connect to ${new URL(url).host}${cause?.code ? ` (${cause.code})` : ''}`;
 }
 
@@ -77,12 +83,17 @@ export interface RegistryClientOptions {
 }
 
 /** Asks whether a manifest exists, authenticating the way the registry asks to. */
-export async function headManifest(image: ImageRef, credentials: Credentials | undefined, options: RegistryClientOptions = {}): Promise<ManifestAnswer> {
+export async function headManifest(
+  image: ImageRef,
+  credentials: Credentials | undefined,
+  options: RegistryClientOptions = {},
+): Promise<ManifestAnswer> {
   const doFetch = options.fetch ?? fetch;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const reference = image.digest ?? image.tag ?? 'latest';
   const url = `${registryBaseUrl(image.registry)}/v2/${image.repository}/manifests/${reference}`;
-  const request = async (target: string, method: string, headers: Record<string, string>) => doFetch(target, { method, headers, signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
+  const request = async (target: string, method: string, headers: Record<string, string>) =>
+    doFetch(target, { method, headers, signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
   try {
     let response = await request(url, 'HEAD', { Accept: MANIFEST_TYPES });
     if (response.status === 401) {
@@ -92,7 +103,11 @@ export async function headManifest(image: ImageRef, credentials: Credentials | u
         const tokenUrl = new URL(challenge.params.realm);
         if (challenge.params.service) tokenUrl.searchParams.set('service', challenge.params.service);
         tokenUrl.searchParams.set('scope', challenge.params.scope ?? `repository:${image.repository}:pull`);
-        const tokenResponse = await request(tokenUrl.toString(), 'GET', credentials ? { Authorization: basic(credentials) } : {});
+        const tokenResponse = await request(
+          tokenUrl.toString(),
+          'GET',
+          credentials ? { Authorization: basic(credentials) } : {},
+        );
         if (!tokenResponse.ok) return { status: tokenResponse.status, code: await errorCode(tokenResponse) };
         const body = (await tokenResponse.json()) as { token?: string; access_token?: string };
         const token = body.token ?? body.access_token;
@@ -109,7 +124,12 @@ export async function headManifest(image: ImageRef, credentials: Credentials | u
       }
     }
     if (response.status === 404) return { status: 404, code: 'MANIFEST_UNKNOWN' };
-    return { status: response.status, ...(response.headers.get('docker-content-digest') ? { digest: response.headers.get('docker-content-digest')! } : {}) };
+    return {
+      status: response.status,
+      ...(response.headers.get('docker-content-digest')
+        ? { digest: response.headers.get('docker-content-digest')! }
+        : {}),
+    };
   } catch (error) {
     return { status: 0, networkError: describeNetworkError(error, url, timeoutMs) };
   }

@@ -28,18 +28,30 @@ export function sortEvents(events: KubeEvent[]): KubeEvent[] {
 export function formatEvents(events: KubeEvent[], limit = 10): string[] {
   return sortEvents(events)
     .slice(-limit)
-    .map((e) => `${eventTime(e) || '-'}  ${e.type ?? ''}  ${e.reason ?? ''}${e.count && e.count > 1 ? ` (x${e.count})` : ''}: ${(e.message ?? '').trim()}`);
+    .map(
+      (e) =>
+        `${eventTime(e) || '-'}  ${e.type ?? ''}  ${e.reason ?? ''}${e.count && e.count > 1 ? ` (x${e.count})` : ''}: ${(e.message ?? '').trim()}`,
+    );
 }
 
 export const LOG_LINES = 20;
 
 export async function podEvents(kubectl: Kubectl, namespace: string, pod: string): Promise<KubeEvent[]> {
-  const list = await kubectl.json<{ items: KubeEvent[] }>(['get', 'events', '-n', namespace, '--field-selector', `involvedObject.name=${pod}`]);
+  const list = await kubectl.json<{ items: KubeEvent[] }>([
+    'get',
+    'events',
+    '-n',
+    namespace,
+    '--field-selector',
+    `involvedObject.name=${pod}`,
+  ]);
   return list.items;
 }
 
 export async function diagnoseFinding(kubectl: Kubectl, namespace: string, finding: Finding): Promise<string> {
-  const lines = [`  ${finding.pod ? `pod ${finding.pod}` : 'workload'}${finding.container ? `, container ${finding.container}` : ''}: ${finding.reason}: ${finding.message}`];
+  const lines = [
+    `  ${finding.pod ? `pod ${finding.pod}` : 'workload'}${finding.container ? `, container ${finding.container}` : ''}: ${finding.reason}: ${finding.message}`,
+  ];
   if (!finding.pod) return lines.join('\n');
   try {
     const events = formatEvents(await podEvents(kubectl, namespace, finding.pod));
@@ -48,10 +60,22 @@ export async function diagnoseFinding(kubectl: Kubectl, namespace: string, findi
     lines.push(`  (events unavailable: ${(error as Error).message.split('\n')[0]})`);
   }
   if (finding.container && finding.cause !== 'image-pull' && finding.cause !== 'unschedulable') {
-    const args = ['logs', '-n', namespace, finding.pod, '-c', finding.container, `--tail=${LOG_LINES}`, ...(finding.previousLogs ? ['--previous'] : [])];
+    const args = [
+      'logs',
+      '-n',
+      namespace,
+      finding.pod,
+      '-c',
+      finding.container,
+      `--tail=${LOG_LINES}`,
+      ...(finding.previousLogs ? ['--previous'] : []),
+    ];
     const logs = await kubectl.exec(args, { timeoutMs: 15_000 });
     const text = logs.exitCode === 0 ? logs.stdout.trimEnd() : '';
-    lines.push(text ? `  last log lines${finding.previousLogs ? ' (previous run)' : ''}:` : '  (no log lines)', ...(text ? text.split('\n').map((l) => `    ${l}`) : []));
+    lines.push(
+      text ? `  last log lines${finding.previousLogs ? ' (previous run)' : ''}:` : '  (no log lines)',
+      ...(text ? text.split('\n').map((l) => `    ${l}`) : []),
+    );
   }
   return lines.join('\n');
 }

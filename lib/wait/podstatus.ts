@@ -37,7 +37,12 @@ export interface Snapshot {
 export interface Pod {
   kind: 'Pod';
   metadata: { name: string; namespace?: string; labels?: Record<string, string>; deletionTimestamp?: string };
-  status?: { phase?: string; conditions?: Condition[]; containerStatuses?: ContainerStatus[]; initContainerStatuses?: ContainerStatus[] };
+  status?: {
+    phase?: string;
+    conditions?: Condition[];
+    containerStatuses?: ContainerStatus[];
+    initContainerStatuses?: ContainerStatus[];
+  };
 }
 
 export interface Workload {
@@ -89,7 +94,13 @@ export interface Finding {
 }
 
 const PULL_REASONS = new Set(['ErrImagePull', 'ImagePullBackOff']);
-const CONFIG_REASONS = new Set(['CreateContainerConfigError', 'CreateContainerError', 'InvalidImageName', 'ErrImageNeverPull', 'RunContainerError']);
+const CONFIG_REASONS = new Set([
+  'CreateContainerConfigError',
+  'CreateContainerError',
+  'InvalidImageName',
+  'ErrImageNeverPull',
+  'RunContainerError',
+]);
 
 /**
  * Crashed and restarted at least twice. One restart is normal for apps that start before NATS
@@ -100,7 +111,9 @@ export const CRASH_LOOP_RESTARTS = 2;
 function crashLooping(status: ContainerStatus): boolean {
   if (status.restartCount < CRASH_LOOP_RESTARTS) return false;
   const terminated = status.state?.terminated;
-  return status.state?.waiting?.reason === 'CrashLoopBackOff' || (terminated !== undefined && terminated.exitCode !== 0);
+  return (
+    status.state?.waiting?.reason === 'CrashLoopBackOff' || (terminated !== undefined && terminated.exitCode !== 0)
+  );
 }
 
 /** Everything wrong with one pod right now (empty when it is fine or merely starting). */
@@ -110,7 +123,12 @@ export function podFindings(pod: Pod): Finding[] {
   const name = pod.metadata.name;
   const scheduled = condition(pod.status?.conditions, 'PodScheduled');
   if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') {
-    findings.push({ cause: 'unschedulable', pod: name, reason: 'Unschedulable', message: scheduled.message ?? 'no node can run this pod' });
+    findings.push({
+      cause: 'unschedulable',
+      pod: name,
+      reason: 'Unschedulable',
+      message: scheduled.message ?? 'no node can run this pod',
+    });
   }
   const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
   for (const status of statuses) {
@@ -121,10 +139,17 @@ export function podFindings(pod: Pod): Finding[] {
     else if (CONFIG_REASONS.has(reason)) findings.push({ cause: 'config-error', ...base });
     else if (crashLooping(status)) {
       const last = status.state?.terminated ?? status.lastState?.terminated;
-      const detail = last ? `last exit code ${last.exitCode}${last.reason ? ` (${last.reason})` : ''}, restarted ${status.restartCount} times` : `restarted ${status.restartCount} times`;
+      const detail = last
+        ? `last exit code ${last.exitCode}${last.reason ? ` (${last.reason})` : ''}, restarted ${status.restartCount} times`
+        : `restarted ${status.restartCount} times`;
       findings.push({ cause: 'crash-loop', ...base, message: detail, previousLogs: true });
     } else if (status.state?.running && !status.ready && (pod.status?.containerStatuses ?? []).includes(status)) {
-      findings.push({ cause: 'readiness', ...base, reason: 'NotReady', message: 'running but not ready (its readiness probe is failing)' });
+      findings.push({
+        cause: 'readiness',
+        ...base,
+        reason: 'NotReady',
+        message: 'running but not ready (its readiness probe is failing)',
+      });
     }
   }
   return findings;
@@ -136,11 +161,19 @@ export function workloadFindings(workload: Workload): Finding[] {
   const findings: Finding[] = [];
   const progressing = condition(conditions, 'Progressing');
   if (progressing?.status === 'False' && progressing.reason === 'ProgressDeadlineExceeded') {
-    findings.push({ cause: 'rollout-failed', reason: 'ProgressDeadlineExceeded', message: progressing.message ?? 'rollout exceeded its progress deadline' });
+    findings.push({
+      cause: 'rollout-failed',
+      reason: 'ProgressDeadlineExceeded',
+      message: progressing.message ?? 'rollout exceeded its progress deadline',
+    });
   }
   const replicaFailure = condition(conditions, 'ReplicaFailure');
   if (replicaFailure?.status === 'True') {
-    findings.push({ cause: 'rollout-failed', reason: replicaFailure.reason ?? 'ReplicaFailure', message: replicaFailure.message ?? 'pods could not be created' });
+    findings.push({
+      cause: 'rollout-failed',
+      reason: replicaFailure.reason ?? 'ReplicaFailure',
+      message: replicaFailure.message ?? 'pods could not be created',
+    });
   }
   return findings;
 }

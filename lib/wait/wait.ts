@@ -12,8 +12,16 @@ import { isWorkload, type WorkloadRef } from '../render/manifests.ts';
 import { PART_OF_SELECTOR } from '../render/names.ts';
 import { WorkloadWatch } from './watch.ts';
 import {
-  findingKey, podFindings, workloadFindings, workloadProgress, workloadReady,
-  type Cause, type Finding, type Pod, type Snapshot, type Workload,
+  findingKey,
+  podFindings,
+  workloadFindings,
+  workloadProgress,
+  workloadReady,
+  type Cause,
+  type Finding,
+  type Pod,
+  type Snapshot,
+  type Workload,
 } from './podstatus.ts';
 
 export interface WaitOptions {
@@ -33,9 +41,11 @@ export interface WaitOptions {
 /** With a watch, grace windows are still checked this often when nothing changes. */
 const WATCH_RECHECK_MS = 1_000;
 
-
 export class WaitError extends Error {
-  constructor(message: string, readonly findings: Finding[]) {
+  constructor(
+    message: string,
+    readonly findings: Finding[],
+  ) {
     super(message);
     this.name = 'WaitError';
   }
@@ -43,12 +53,17 @@ export class WaitError extends Error {
 
 export function graceFor(cause: Cause, options: Pick<WaitOptions, 'pullGraceMs' | 'readinessGraceMs'>): number {
   switch (cause) {
-    case 'image-pull': return options.pullGraceMs;
-    case 'readiness': return options.readinessGraceMs;
-    case 'unschedulable': return options.pullGraceMs;
-    case 'config-error': return 5_000; // a Secret applied a moment later clears it
+    case 'image-pull':
+      return options.pullGraceMs;
+    case 'readiness':
+      return options.readinessGraceMs;
+    case 'unschedulable':
+      return options.pullGraceMs;
+    case 'config-error':
+      return 5_000; // a Secret applied a moment later clears it
     case 'crash-loop':
-    case 'rollout-failed': return 0;
+    case 'rollout-failed':
+      return 0;
   }
 }
 
@@ -89,29 +104,45 @@ export function assess(snapshot: Snapshot, expected: WorkloadRef[]): Assessment 
     if (workloadReady(workload)) continue;
     pending.push(`${ref.kind.toLowerCase()}/${ref.name} ${workloadProgress(workload)}`);
     for (const finding of workloadFindings(workload)) findings.push({ workload: ref.name, finding });
-    for (const pod of podsOf(snapshot, ref.name)) for (const finding of podFindings(pod)) findings.push({ workload: ref.name, finding });
+    for (const pod of podsOf(snapshot, ref.name))
+      for (const finding of podFindings(pod)) findings.push({ workload: ref.name, finding });
   }
   return { pending, findings };
 }
 
-
 async function snapshot(kubectl: Kubectl, namespace: string): Promise<Snapshot> {
-  const list = await kubectl.json<{ items: (Workload | Pod)[] }>(['get', 'deployments,statefulsets,pods', '-n', namespace, '-l', PART_OF_SELECTOR], { timeoutMs: 30_000 });
+  const list = await kubectl.json<{ items: (Workload | Pod)[] }>(
+    ['get', 'deployments,statefulsets,pods', '-n', namespace, '-l', PART_OF_SELECTOR],
+    { timeoutMs: 30_000 },
+  );
   return {
     workloads: list.items.filter((item): item is Workload => isWorkload(item)),
     pods: list.items.filter((item): item is Pod => item.kind === 'Pod'),
   };
 }
 
-async function explain(kubectl: Kubectl, namespace: string, headline: string, findings: Assessment['findings']): Promise<WaitError> {
+async function explain(
+  kubectl: Kubectl,
+  namespace: string,
+  headline: string,
+  findings: Assessment['findings'],
+): Promise<WaitError> {
   const parts = [headline];
   for (const { workload, finding } of findings) {
     parts.push(`${workload}: ${finding.cause}`, await diagnoseFinding(kubectl, namespace, finding));
   }
-  return new WaitError(parts.join('\n'), findings.map((f) => f.finding));
+  return new WaitError(
+    parts.join('\n'),
+    findings.map((f) => f.finding),
+  );
 }
 
-export async function waitForWorkloads(kubectl: Kubectl, namespace: string, expected: WorkloadRef[], options: WaitOptions): Promise<string> {
+export async function waitForWorkloads(
+  kubectl: Kubectl,
+  namespace: string,
+  expected: WorkloadRef[],
+  options: WaitOptions,
+): Promise<string> {
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
   const interval = options.intervalMs ?? 500;
@@ -129,7 +160,10 @@ export async function waitForWorkloads(kubectl: Kubectl, namespace: string, expe
     // Bounded by the deadline (always one look, even with a zero timeout); a poll is one
     // kubectl call, a watched round none.
     for (let first = true; first || now() - started < options.timeoutMs; first = false) {
-      if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : new Error(`interrupted (${String(options.signal.reason)})`);
+      if (options.signal?.aborted)
+        throw options.signal.reason instanceof Error
+          ? options.signal.reason
+          : new Error(`interrupted (${String(options.signal.reason)})`);
       const watching = watch !== undefined && watch.ended === undefined;
       if (watch?.ended && !toldFallback) {
         toldFallback = true;
@@ -138,10 +172,19 @@ export async function waitForWorkloads(kubectl: Kubectl, namespace: string, expe
       if (!watching) polled = await snapshot(kubectl, namespace);
       last = assess(watching ? watch!.snapshot(polled) : polled, expected);
       if (last.pending.length === 0) return `${expected.length} workloads ready`;
-      const fatal = grace.expired(last.findings.map((f) => f.finding), now(), graceOf);
+      const fatal = grace.expired(
+        last.findings.map((f) => f.finding),
+        now(),
+        graceOf,
+      );
       if (fatal.length) {
         const failing = last.findings.filter((f) => fatal.includes(f.finding));
-        throw await explain(kubectl, namespace, `stopped waiting early: ${failing.map((f) => `${f.workload} (${f.finding.reason})`).join(', ')}`, failing);
+        throw await explain(
+          kubectl,
+          namespace,
+          `stopped waiting early: ${failing.map((f) => `${f.workload} (${f.finding.reason})`).join(', ')}`,
+          failing,
+        );
       }
       options.onProgress?.(`waiting for ${last.pending.join(', ')}`);
       // Not ready at the first look (an unchanged re-run is, and starts no stream): follow the
@@ -158,5 +201,10 @@ export async function waitForWorkloads(kubectl: Kubectl, namespace: string, expe
     options.signal?.removeEventListener('abort', onAbort);
     watch?.stop();
   }
-  throw await explain(kubectl, namespace, `timed out after ${Math.round(options.timeoutMs / 1000)}s waiting for ${last.pending.join(', ')}`, last.findings);
+  throw await explain(
+    kubectl,
+    namespace,
+    `timed out after ${Math.round(options.timeoutMs / 1000)}s waiting for ${last.pending.join(', ')}`,
+    last.findings,
+  );
 }

@@ -50,10 +50,27 @@ export class WorkloadWatch {
           try {
             for (const event of splitter.push(chunk)) watch.apply(kind, event as WatchEvent);
           } catch (error) {
-            watch.end(`the ${resource} watch printed something that is not a watch event (${(error as Error).message})`);
+            watch.end(
+              `the ${resource} watch printed something that is not a watch event (${(error as Error).message})`,
+            );
           }
         };
-        const stream = kubectl.stream(['get', resource, '-n', namespace, '-l', selector, '--watch', '--output-watch-events', '-o', 'json', `--request-timeout=${Math.ceil(timeoutMs / 1000)}s`], onStdout);
+        const stream = kubectl.stream(
+          [
+            'get',
+            resource,
+            '-n',
+            namespace,
+            '-l',
+            selector,
+            '--watch',
+            '--output-watch-events',
+            '-o',
+            'json',
+            `--request-timeout=${Math.ceil(timeoutMs / 1000)}s`,
+          ],
+          onStdout,
+        );
         if (!stream) {
           watch.stop();
           return undefined;
@@ -61,7 +78,9 @@ export class WorkloadWatch {
         watch.streams.push(stream);
         void stream.exited.then(({ exitCode, stderr }) => {
           const reason = stderr.trim().split('\n').pop();
-          watch.end(`the ${resource} watch ended (kubectl exited ${exitCode ?? 'abnormally'}${reason ? `: ${reason}` : ''})`);
+          watch.end(
+            `the ${resource} watch ended (kubectl exited ${exitCode ?? 'abnormally'}${reason ? `: ${reason}` : ''})`,
+          );
         });
       }
     } catch (error) {
@@ -73,7 +92,8 @@ export class WorkloadWatch {
 
   private apply(kind: (typeof RESOURCES)[number]['kind'], event: WatchEvent): void {
     const name = event.object.metadata?.name;
-    if (event.type === 'ERROR') return this.end(`the API server ended a watch: ${event.object.message ?? 'no reason given'}`);
+    if (event.type === 'ERROR')
+      return this.end(`the API server ended a watch: ${event.object.message ?? 'no reason given'}`);
     if (!name || event.type === 'BOOKMARK') return;
     if (!this.firstEventAt.has(kind)) this.firstEventAt.set(kind, Date.now());
     const key = `${kind}/${name}`;
@@ -110,7 +130,9 @@ export class WorkloadWatch {
       const streamed = [...this.objects.values()].filter((item) => item.kind === kind);
       const since = this.firstEventAt.get(kind);
       if (since !== undefined && now - since >= LIST_SETTLE_MS) return streamed;
-      const fromPoll = baseItems.filter((item) => item.kind === kind && !this.mentioned.has(`${kind}/${item.metadata.name}`));
+      const fromPoll = baseItems.filter(
+        (item) => item.kind === kind && !this.mentioned.has(`${kind}/${item.metadata.name}`),
+      );
       return [...streamed, ...fromPoll];
     };
     return {

@@ -25,7 +25,12 @@ const namespace = unique('e2e-boot');
 const images = buildStack(h, unique('boot'));
 const configFile = writeConfig(e2eConfig(h, { namespace, images }));
 
-interface PodList { items: { spec: { imagePullSecrets?: { name: string }[]; containers: { image: string }[] }; status: { containerStatuses?: { imageID: string; ready: boolean }[] } }[] }
+interface PodList {
+  items: {
+    spec: { imagePullSecrets?: { name: string }[]; containers: { image: string }[] };
+    status: { containerStatuses?: { imageID: string; ready: boolean }[] };
+  }[];
+}
 
 const boot = suite('e2e: bootstrap on a real cluster');
 boot.after(() => deleteNamespace(h, namespace));
@@ -33,7 +38,8 @@ boot.after(() => deleteNamespace(h, namespace));
 boot('first run creates everything and waits until every workload is ready', () => {
   const r = runScript('bootstrap.mts', ['--config', configFile], h.env);
   assert.is(r.code, 0, r.stderr);
-  for (const step of ['preflight', 'check pulls', 'cluster', 'apply', 'wait for workloads', 'prune']) assert.match(r.stderr, `✓ ${step}`);
+  for (const step of ['preflight', 'check pulls', 'cluster', 'apply', 'wait for workloads', 'prune'])
+    assert.match(r.stderr, `✓ ${step}`);
   assert.match(r.stderr, new RegExp(`✓ apply: namespace ${namespace} created; 11 created`));
   assert.match(r.stderr, /✓ wait for workloads: 4 workloads ready/);
   assert.not.match(r.stderr + r.stdout, h.registryPassword);
@@ -58,15 +64,25 @@ boot('a second run changes nothing and says so', () => {
 });
 
 boot('the printed port-forward reaches /health of a distroless-style service', async () => {
-  const forward = spawn('kubectl', ['--kubeconfig', h.kubeconfig, '--context', h.context, '-n', namespace, 'port-forward', 'svc/runtime', ':8080'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const forward = spawn(
+    'kubectl',
+    ['--kubeconfig', h.kubeconfig, '--context', h.context, '-n', namespace, 'port-forward', 'svc/runtime', ':8080'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   try {
     const port = await new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('port-forward did not start within 20s')), 20_000);
       forward.stdout.on('data', (chunk: Buffer) => {
         const match = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(chunk.toString());
-        if (match) { clearTimeout(timer); resolve(Number(match[1])); }
+        if (match) {
+          clearTimeout(timer);
+          resolve(Number(match[1]));
+        }
       });
-      forward.on('exit', (code) => { clearTimeout(timer); reject(new Error(`port-forward exited with ${code}`)); });
+      forward.on('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`port-forward exited with ${code}`));
+      });
     });
     const response = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(10_000) });
     assert.is(response.status, 200);
@@ -75,7 +91,10 @@ boot('the printed port-forward reaches /health of a distroless-style service', a
   }
 });
 
-const STACK = [{ kind: 'StatefulSet' as const, name: 'nats' }, ...['runtime', 'engine', 'operate-ui'].map((name) => ({ kind: 'Deployment' as const, name }))];
+const STACK = [
+  { kind: 'StatefulSet' as const, name: 'nats' },
+  ...['runtime', 'engine', 'operate-ui'].map((name) => ({ kind: 'Deployment' as const, name })),
+];
 
 /** Restarts runtime (so the first look is not ready), then runs the real wait in-process. */
 async function restartAndWait(target: { context: string; kubeconfig: string }) {
@@ -83,9 +102,17 @@ async function restartAndWait(target: { context: string; kubeconfig: string }) {
   const clock = new ToolClock();
   const runner = new ProcessRunner({ env: { ...process.env, ...h.env }, redactor: new Redactor(), clock });
   let polls = 0;
-  const counting = { exec: (argv: string[], options?: RunOptions) => ((polls += 1), runner.exec(argv, options)), stream: runner.stream.bind(runner) };
+  const counting = {
+    exec: (argv: string[], options?: RunOptions) => ((polls += 1), runner.exec(argv, options)),
+    stream: runner.stream.bind(runner),
+  };
   const progress: string[] = [];
-  const result = await waitForWorkloads(new Kubectl(counting, target), namespace, STACK, { timeoutMs: 120_000, pullGraceMs: 30_000, readinessGraceMs: 45_000, onProgress: (text) => progress.push(text) });
+  const result = await waitForWorkloads(new Kubectl(counting, target), namespace, STACK, {
+    timeoutMs: 120_000,
+    pullGraceMs: 30_000,
+    readinessGraceMs: 45_000,
+    onProgress: (text) => progress.push(text),
+  });
   return { result, progress: progress.join('\n'), polls, runs: clock.calls };
 }
 
@@ -100,21 +127,51 @@ boot('the wait follows a rollout through watch streams: one look, then no pollin
 boot('where RBAC allows list but not watch, the wait says so and polls', async () => {
   // A ServiceAccount that may get and list the stack, never watch it, and a kubeconfig for it.
   kubectl(h, ['create', 'serviceaccount', 'no-watch', '-n', namespace]);
-  kubectl(h, ['create', 'role', 'no-watch', '-n', namespace, '--verb=get,list', '--resource=deployments,statefulsets,pods']);
-  kubectl(h, ['create', 'rolebinding', 'no-watch', '-n', namespace, '--role=no-watch', `--serviceaccount=${namespace}:no-watch`]);
+  kubectl(h, [
+    'create',
+    'role',
+    'no-watch',
+    '-n',
+    namespace,
+    '--verb=get,list',
+    '--resource=deployments,statefulsets,pods',
+  ]);
+  kubectl(h, [
+    'create',
+    'rolebinding',
+    'no-watch',
+    '-n',
+    namespace,
+    '--role=no-watch',
+    `--serviceaccount=${namespace}:no-watch`,
+  ]);
   const token = kubectl(h, ['create', 'token', 'no-watch', '-n', namespace, '--duration=10m']).trim();
-  const admin = kubectlJson<{ clusters: { cluster: Record<string, string> }[] }>(h, ['config', 'view', '--raw', '--minify']);
+  const admin = kubectlJson<{ clusters: { cluster: Record<string, string> }[] }>(h, [
+    'config',
+    'view',
+    '--raw',
+    '--minify',
+  ]);
   const file = join(mkdtempSync(join(tmpdir(), 'demon-e2e-nowatch-')), 'kubeconfig');
-  writeFileSync(file, JSON.stringify({
-    apiVersion: 'v1', kind: 'Config', 'current-context': 'no-watch',
-    clusters: [{ name: 'e2e', cluster: admin.clusters[0]!.cluster }],
-    users: [{ name: 'no-watch', user: { token } }],
-    contexts: [{ name: 'no-watch', context: { cluster: 'e2e', user: 'no-watch', namespace } }],
-  }), { mode: 0o600 });
+  writeFileSync(
+    file,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      'current-context': 'no-watch',
+      clusters: [{ name: 'e2e', cluster: admin.clusters[0]!.cluster }],
+      users: [{ name: 'no-watch', user: { token } }],
+      contexts: [{ name: 'no-watch', context: { cluster: 'e2e', user: 'no-watch', namespace } }],
+    }),
+    { mode: 0o600 },
+  );
   try {
     const { result, progress, polls } = await restartAndWait({ context: 'no-watch', kubeconfig: file });
     assert.is(result, '4 workloads ready');
-    assert.match(progress, /the (deployments|statefulsets|pods) watch ended \(kubectl exited 1: .*forbidden.*cannot watch resource.*\); polling instead/);
+    assert.match(
+      progress,
+      /the (deployments|statefulsets|pods) watch ended \(kubectl exited 1: .*forbidden.*cannot watch resource.*\); polling instead/,
+    );
     assert.ok(polls > 1, `${polls} polls`);
   } finally {
     rmSync(dirname(file), { recursive: true, force: true });

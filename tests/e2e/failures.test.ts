@@ -16,7 +16,12 @@ const images = buildStack(h, unique('fail'));
 const namespaces: string[] = [];
 
 /** Bootstraps a one-component stack (plus NATS) and returns the result and its wall time. */
-function bootstrapWith(component: Record<string, unknown>, overrides: Record<string, unknown> = {}, env: Record<string, string> = h.env, flags: string[] = []) {
+function bootstrapWith(
+  component: Record<string, unknown>,
+  overrides: Record<string, unknown> = {},
+  env: Record<string, string> = h.env,
+  flags: string[] = [],
+) {
   const namespace = unique('e2e-fail');
   namespaces.push(namespace);
   const file = writeConfig(e2eConfig(h, { namespace, images, components: [component], overrides }));
@@ -28,12 +33,17 @@ function bootstrapWith(component: Record<string, unknown>, overrides: Record<str
 const fails = suite('e2e: the wait fails fast and says why');
 fails.after(() => namespaces.forEach((ns) => deleteNamespace(h, ns)));
 
-fails('a wrong registry password: the kubelet\'s 401 is shown, well before the timeout', () => {
+fails("a wrong registry password: the kubelet's 401 is shown, well before the timeout", () => {
   // A fresh tag: an image already on the node would start without credentials. The registry
   // check is skipped here so the kubelet meets the bad password (tests/e2e/secrets.test.ts
   // covers the check itself).
   const image = buildAndPush(h, buildContext(), 'runtime', '8080', unique('pw'));
-  const r = bootstrapWith({ name: 'runtime', image, port: 8080 }, {}, { ...h.env, DEMON_E2E_REGISTRY_PASSWORD: 'definitely-wrong-password' }, ['--no-check-pull']);
+  const r = bootstrapWith(
+    { name: 'runtime', image, port: 8080 },
+    {},
+    { ...h.env, DEMON_E2E_REGISTRY_PASSWORD: 'definitely-wrong-password' },
+    ['--no-check-pull'],
+  );
   assert.is(r.code, 1, r.stderr);
   assert.match(r.stderr, /stopped waiting early: .*(runtime|nats) \((ErrImagePull|ImagePullBackOff)\)/);
   assert.match(r.stderr, /401 Unauthorized/);
@@ -42,10 +52,17 @@ fails('a wrong registry password: the kubelet\'s 401 is shown, well before the t
 });
 
 fails('a wrong registry password is caught by the pull check before anything is applied', () => {
-  const r = bootstrapWith({ name: 'runtime', image: images.runtime, port: 8080 }, {}, { ...h.env, DEMON_E2E_REGISTRY_PASSWORD: 'definitely-wrong-password' });
+  const r = bootstrapWith(
+    { name: 'runtime', image: images.runtime, port: 8080 },
+    {},
+    { ...h.env, DEMON_E2E_REGISTRY_PASSWORD: 'definitely-wrong-password' },
+  );
   assert.is(r.code, 1, r.stderr);
   assert.match(r.stderr, /✗ check pulls/);
-  assert.match(r.stderr, /401 Unauthorized .*rejected the credentials from DEMON_E2E_REGISTRY_USER \/ DEMON_E2E_REGISTRY_PASSWORD/);
+  assert.match(
+    r.stderr,
+    /401 Unauthorized .*rejected the credentials from DEMON_E2E_REGISTRY_USER \/ DEMON_E2E_REGISTRY_PASSWORD/,
+  );
   assert.not.match(r.stderr, /✓ apply/);
   assert.not.match(r.stderr, 'definitely-wrong-password');
 });
@@ -65,14 +82,17 @@ fails('an image that was never pushed: the pull check says so before deploying, 
   const component = { name: 'runtime', image: `${h.registry}/demon-e2e/runtime:never-pushed`, port: 8080 };
   const checked = bootstrapWith(component);
   assert.is(checked.code, 1, checked.stderr);
-  assert.match(checked.stderr, /404 not found \(MANIFEST_UNKNOWN\): .*runtime:never-pushed does not exist .*it was never pushed or the tag is wrong/);
+  assert.match(
+    checked.stderr,
+    /404 not found \(MANIFEST_UNKNOWN\): .*runtime:never-pushed does not exist .*it was never pushed or the tag is wrong/,
+  );
   const waited = bootstrapWith(component, {}, h.env, ['--no-check-pull']);
   assert.is(waited.code, 1, waited.stderr);
   assert.match(waited.stderr, /never-pushed: not found/);
   assert.ok(waited.seconds < 90, `took ${waited.seconds}s`);
 });
 
-fails('a crash-looping container: exit code, events and the crashed run\'s log lines', () => {
+fails("a crash-looping container: exit code, events and the crashed run's log lines", () => {
   const image = buildAndPush(h, buildContext(), 'runtime', 'not-a-port', unique('crash'));
   const r = bootstrapWith({ name: 'runtime', image, port: 8080 });
   assert.is(r.code, 1, r.stderr);
@@ -84,7 +104,12 @@ fails('a crash-looping container: exit code, events and the crashed run\'s log l
 });
 
 fails('a readiness probe that never passes: stops after the readiness grace with the probe events', () => {
-  const r = bootstrapWith({ name: 'engine', image: images.engine, port: 8081, health: { liveness: '/health', readiness: '/not-served' } });
+  const r = bootstrapWith({
+    name: 'engine',
+    image: images.engine,
+    port: 8081,
+    health: { liveness: '/health', readiness: '/not-served' },
+  });
   assert.is(r.code, 1, r.stderr);
   assert.match(r.stderr, /engine \(NotReady\)/);
   assert.match(r.stderr, /Readiness probe failed: HTTP probe failed with statuscode: 404/);

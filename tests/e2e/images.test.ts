@@ -25,20 +25,32 @@ const config = {
   cluster: { provider: 'existing', context: h.context },
   namespace,
   components: builtComponents(h.registry, unique('repo')),
-  registries: [{ name: 'e2e', server: h.registry, usernameEnv: 'DEMON_E2E_REGISTRY_USER', passwordEnv: 'DEMON_E2E_REGISTRY_PASSWORD', appliesTo: ['nats', 'runtime', 'engine', 'operate-ui'] }],
+  registries: [
+    {
+      name: 'e2e',
+      server: h.registry,
+      usernameEnv: 'DEMON_E2E_REGISTRY_USER',
+      passwordEnv: 'DEMON_E2E_REGISTRY_PASSWORD',
+      appliesTo: ['nats', 'runtime', 'engine', 'operate-ui'],
+    },
+  ],
   build: { source: checkout },
   wait: { timeout: '3m' },
 };
 const configFile = join(work, 'demon.yaml');
 writeFileSync(configFile, stringify(config));
-const build = (args: string[] = [], env = h.env) => runScript('build-images.mts', ['--config', configFile, '--lock', lockFile, ...args], env);
+const build = (args: string[] = [], env = h.env) =>
+  runScript('build-images.mts', ['--config', configFile, '--lock', lockFile, ...args], env);
 const readLockFile = () => JSON.parse(readFileSync(lockFile, 'utf8')) as Lock;
 
 async function registryDigest(reference: string): Promise<string | null> {
   const [repository, tag] = reference.replace(`${h.registry}/`, '').split(/[:@](?=[^:@]+$)/);
   const response = await fetch(`http://${h.registry}/v2/${repository}/manifests/${tag}`, {
     method: 'HEAD',
-    headers: { Authorization: `Basic ${Buffer.from(`${h.registryUser}:${h.registryPassword}`).toString('base64')}`, Accept: 'application/vnd.docker.distribution.manifest.v2+json' },
+    headers: {
+      Authorization: `Basic ${Buffer.from(`${h.registryUser}:${h.registryPassword}`).toString('base64')}`,
+      Accept: 'application/vnd.docker.distribution.manifest.v2+json',
+    },
     signal: AbortSignal.timeout(10_000),
   });
   return response.headers.get('docker-content-digest');
@@ -47,10 +59,13 @@ async function registryDigest(reference: string): Promise<string | null> {
 const images = suite('e2e: build-images against docker and the registry');
 images.after(() => deleteNamespace(h, namespace));
 
-images('builds and pushes three images; the lock\'s digests are the registry\'s', async () => {
+images("builds and pushes three images; the lock's digests are the registry's", async () => {
   const r = build();
   assert.is(r.code, 0, r.stderr);
-  assert.match(r.stderr, /✓ build, push, verify: runtime@[0-9a-f]{12}, engine@[0-9a-f]{12}, operate-ui@[0-9a-f]{12} pushed, digests present in the registry/);
+  assert.match(
+    r.stderr,
+    /✓ build, push, verify: runtime@[0-9a-f]{12}, engine@[0-9a-f]{12}, operate-ui@[0-9a-f]{12} pushed, digests present in the registry/,
+  );
   const lock = readLockFile();
   assert.equal(Object.keys(lock.images), ['runtime', 'engine', 'operate-ui']);
   for (const entry of Object.values(lock.images)) {
@@ -87,25 +102,40 @@ images('a one-byte change rebuilds and pushes only that image', () => {
 images('bootstrap deploys the pinned digests and the pods run exactly them', () => {
   // NATS is not built by build-images; push a stand-in for it the way the other suites do.
   login(h);
-  writeFileSync(configFile, stringify({ ...config, nats: { image: buildAndPush(h, buildContext(), 'nats', '8222', unique('nats')) } }));
+  writeFileSync(
+    configFile,
+    stringify({ ...config, nats: { image: buildAndPush(h, buildContext(), 'nats', '8222', unique('nats')) } }),
+  );
   const lock = readLockFile();
   const r = runScript('bootstrap.mts', ['--config', configFile, '--lock', lockFile], h.env);
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stderr, /pinned runtime, engine, operate-ui from/);
-  const pods = kubectlJson<{ items: { metadata: { labels: Record<string, string> }; spec: { containers: { image: string }[] }; status: { containerStatuses: { imageID: string }[] } }[] }>(h, ['get', 'pods', '-n', namespace]);
+  const pods = kubectlJson<{
+    items: {
+      metadata: { labels: Record<string, string> };
+      spec: { containers: { image: string }[] };
+      status: { containerStatuses: { imageID: string }[] };
+    }[];
+  }>(h, ['get', 'pods', '-n', namespace]);
   for (const pod of pods.items) {
     const name = pod.metadata.labels['app.kubernetes.io/name']!;
     const entry = lock.images[name];
     if (!entry) continue;
     assert.is(pod.spec.containers[0]!.image, entry.pinned);
-    assert.ok(pod.status.containerStatuses[0]!.imageID.endsWith(entry.digest), `${name}: ${pod.status.containerStatuses[0]!.imageID}`);
+    assert.ok(
+      pod.status.containerStatuses[0]!.imageID.endsWith(entry.digest),
+      `${name}: ${pod.status.containerStatuses[0]!.imageID}`,
+    );
   }
 });
 
 images('a wrong password gives the 401 sentence', () => {
   const r = build(['--force'], { ...h.env, DEMON_E2E_REGISTRY_PASSWORD: 'not-the-password' });
   assert.is(r.code, 1);
-  assert.match(r.stderr, /logging in to 127.0.0.1:5001: 401 Unauthorized .*rejected the credentials from DEMON_E2E_REGISTRY_USER \/ DEMON_E2E_REGISTRY_PASSWORD/);
+  assert.match(
+    r.stderr,
+    /logging in to 127.0.0.1:5001: 401 Unauthorized .*rejected the credentials from DEMON_E2E_REGISTRY_USER \/ DEMON_E2E_REGISTRY_PASSWORD/,
+  );
   assert.not.match(r.stderr, 'not-the-password');
 });
 
@@ -120,7 +150,7 @@ images('a registry that is down: a clear error in bounded time', () => {
   assert.ok(Date.now() - started < 60_000);
 });
 
-images('a failing Dockerfile names the image and shows the build output\'s last lines', () => {
+images("a failing Dockerfile names the image and shows the build output's last lines", () => {
   appendFileSync(join(checkout, 'runtime', 'Dockerfile'), 'RUN-THIS-IS-NOT-AN-INSTRUCTION\n');
   const r = build();
   assert.is(r.code, 1);

@@ -24,9 +24,15 @@ checkPull('good credentials: every image found', () => {
   assert.match(r.stderr, /✓ check pulls: 4 images found/);
 });
 checkPull('a wrong password: 401 names the env vars to fix, never the value', () => {
-  const r = runScript('secrets.mts', ['--config', file, '--check-pull'], { ...env, DEMON_E2E_REGISTRY_PASSWORD: 'wrong-password-123' });
+  const r = runScript('secrets.mts', ['--config', file, '--check-pull'], {
+    ...env,
+    DEMON_E2E_REGISTRY_PASSWORD: 'wrong-password-123',
+  });
   assert.is(r.code, 1);
-  assert.match(r.stderr, /401 Unauthorized .*rejected the credentials from DEMON_E2E_REGISTRY_USER \/ DEMON_E2E_REGISTRY_PASSWORD/);
+  assert.match(
+    r.stderr,
+    /401 Unauthorized .*rejected the credentials from DEMON_E2E_REGISTRY_USER \/ DEMON_E2E_REGISTRY_PASSWORD/,
+  );
   assert.not.match(r.stderr, 'wrong-password-123');
 });
 checkPull('a tag that was never pushed: manifest unknown', () => {
@@ -47,8 +53,16 @@ checkPull('a registry that is down: a clear error in bounded time', () => {
 });
 checkPull.run();
 
-interface DeploymentList { items: { metadata: { name: string }; spec: { template: { metadata: { annotations?: Record<string, string> } } } }[] }
-const restartedAt = () => Object.fromEntries(kubectlJson<DeploymentList>(h, ['get', 'deployments', '-n', namespace]).items.map((d) => [d.metadata.name, d.spec.template.metadata.annotations?.['kubectl.kubernetes.io/restartedAt'] ?? null]));
+interface DeploymentList {
+  items: { metadata: { name: string }; spec: { template: { metadata: { annotations?: Record<string, string> } } } }[];
+}
+const restartedAt = () =>
+  Object.fromEntries(
+    kubectlJson<DeploymentList>(h, ['get', 'deployments', '-n', namespace]).items.map((d) => [
+      d.metadata.name,
+      d.spec.template.metadata.annotations?.['kubectl.kubernetes.io/restartedAt'] ?? null,
+    ]),
+  );
 
 const rotate = suite('e2e: changing a credential');
 rotate.after(() => deleteNamespace(h, namespace));
@@ -61,11 +75,23 @@ rotate('an unchanged credential changes nothing; a changed one restarts exactly 
 
   const changed = runScript('secrets.mts', ['--config', file], { ...env, DEMON_API_TOKEN: 'second-api-token-value' });
   assert.is(changed.code, 0, changed.stderr);
-  assert.match(changed.stderr, /✓ apply: 1 configured, 1 unchanged; restarted deployment\/runtime, deployment\/engine, deployment\/operate-ui/);
+  assert.match(
+    changed.stderr,
+    /✓ apply: 1 configured, 1 unchanged; restarted deployment\/runtime, deployment\/engine, deployment\/operate-ui/,
+  );
   assert.not.match(changed.stderr, 'second-api-token-value');
   const after = restartedAt();
-  assert.ok(Object.values(after).every((value) => value !== null), JSON.stringify(after));
-  const nats = kubectlJson<{ spec: { template: { metadata: { annotations?: Record<string, string> } } } }>(h, ['get', 'statefulset', 'nats', '-n', namespace]);
+  assert.ok(
+    Object.values(after).every((value) => value !== null),
+    JSON.stringify(after),
+  );
+  const nats = kubectlJson<{ spec: { template: { metadata: { annotations?: Record<string, string> } } } }>(h, [
+    'get',
+    'statefulset',
+    'nats',
+    '-n',
+    namespace,
+  ]);
   assert.is(nats.spec.template.metadata.annotations?.['kubectl.kubernetes.io/restartedAt'], undefined);
 });
 rotate.run();

@@ -21,7 +21,17 @@ import { allGone } from '../helpers/fake-kubectl.ts';
 import { e2eConfig, writeConfig } from './support/config.ts';
 import { deleteNamespace, harness, unique } from './support/harness.ts';
 import { buildAndPush, buildStack, login } from './support/images.ts';
-import { BROKEN_HEALTH_PATH, brokenHealthContext, portForwardChildren, portForwardPids, rebuiltContext, repoDigest, runSmoke, startSmoke, writeLockFile } from './support/smoke.ts';
+import {
+  BROKEN_HEALTH_PATH,
+  brokenHealthContext,
+  portForwardChildren,
+  portForwardPids,
+  rebuiltContext,
+  repoDigest,
+  runSmoke,
+  startSmoke,
+  writeLockFile,
+} from './support/smoke.ts';
 
 const h = harness();
 const tag = unique('smoke');
@@ -34,20 +44,41 @@ const brokenNs = unique('e2e-smoke-bad');
 const secrets = { secrets: { data: { API_TOKEN: 'SMOKE_E2E_API_TOKEN' } } };
 const healthyConfig = e2eConfig(h, { namespace: healthyNs, images, overrides: secrets });
 const healthyFile = writeConfig(healthyConfig);
-const brokenFile = writeConfig(e2eConfig(h, { namespace: brokenNs, images, components: [{ name: 'runtime', image: broken, port: 8080, health: { liveness: BROKEN_HEALTH_PATH, readiness: '/ready' } }] }));
+const brokenFile = writeConfig(
+  e2eConfig(h, {
+    namespace: brokenNs,
+    images,
+    components: [
+      { name: 'runtime', image: broken, port: 8080, health: { liveness: BROKEN_HEALTH_PATH, readiness: '/ready' } },
+    ],
+  }),
+);
 const COMPONENTS = ['runtime', 'engine', 'operate-ui'] as const;
-const goodLock = writeLockFile(Object.fromEntries(COMPONENTS.map((name) => [name, { ref: images[name], digest: repoDigest(images[name]) }])));
+const goodLock = writeLockFile(
+  Object.fromEntries(COMPONENTS.map((name) => [name, { ref: images[name], digest: repoDigest(images[name]) }])),
+);
 
 /** Every artifact file's text, to look for what must never be there. */
 function artifactTexts(dir: string): Record<string, string> {
-  return Object.fromEntries(readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => statSync(join(dir, f)).isFile()).map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+  return Object.fromEntries(
+    readdirSync(dir, { recursive: true, encoding: 'utf8' })
+      .filter((f) => statSync(join(dir, f)).isFile())
+      .map((f) => [f, readFileSync(join(dir, f), 'utf8')]),
+  );
 }
 function assertNothingSecret(dir: string): void {
   for (const [file, text] of Object.entries(artifactTexts(dir))) {
     for (const secret of [SENTINEL, h.registryPassword]) {
-      assert.not.ok(text.includes(secret) || text.includes(Buffer.from(secret).toString('base64')), `${file} holds a secret value`);
+      assert.not.ok(
+        text.includes(secret) || text.includes(Buffer.from(secret).toString('base64')),
+        `${file} holds a secret value`,
+      );
     }
-    assert.not.match(text, /client-key-data|BEGIN [A-Z ]*PRIVATE KEY|kind: Config\b/, `${file} holds kubeconfig material`);
+    assert.not.match(
+      text,
+      /client-key-data|BEGIN [A-Z ]*PRIVATE KEY|kind: Config\b/,
+      `${file} holds kubeconfig material`,
+    );
   }
 }
 const artifactsDir = () => join(mkdtempSync(join(tmpdir(), 'demon-e2e-smoke-')), 'artifacts');
@@ -96,7 +127,9 @@ smoke('a port-forward killed mid-check is restarted and the check recovers', asy
   const killed: number[] = [];
   const checks = planChecks(parseConfig(healthyConfig)).filter((c) => c.workload === 'runtime');
   const results = await runHealthChecks(checks, {
-    kubectl, namespace: healthyNs, method: 'port-forward',
+    kubectl,
+    namespace: healthyNs,
+    method: 'port-forward',
     onAttempt: async (e) => {
       // Kill the real kubectl under the first check's first request, before the request.
       if (e.check === checks[0]!.name && e.attempt === 1 && e.forwardPid) {
@@ -107,7 +140,13 @@ smoke('a port-forward killed mid-check is restarted and the check recovers', asy
     },
   });
   assert.is(killed.length, 1);
-  assert.equal(results.map((r) => [r.name, r.status, r.method]), [['runtime /health', 'passed', 'port-forward'], ['runtime /ready', 'passed', 'port-forward']]);
+  assert.equal(
+    results.map((r) => [r.name, r.status, r.method]),
+    [
+      ['runtime /health', 'passed', 'port-forward'],
+      ['runtime /ready', 'passed', 'port-forward'],
+    ],
+  );
   assert.ok(results[0]!.attempts! >= 2);
   assert.is(children.size, 0);
   assert.equal(portForwardPids(healthyNs), []);
@@ -120,13 +159,21 @@ smoke('a pod running another digest than the lock fails with both digests and a 
   const newerDigest = repoDigest(newer);
   const running = repoDigest(images.runtime);
   assert.is.not(newerDigest, running);
-  const lock = writeLockFile({ ...Object.fromEntries(COMPONENTS.map((name) => [name, { ref: images[name], digest: repoDigest(images[name]) }])), runtime: { ref: newer, digest: newerDigest } });
+  const lock = writeLockFile({
+    ...Object.fromEntries(COMPONENTS.map((name) => [name, { ref: images[name], digest: repoDigest(images[name]) }])),
+    runtime: { ref: newer, digest: newerDigest },
+  });
   const dir = artifactsDir();
   const r = await runSmoke(['--config', healthyFile, '--lock', lock, '--artifacts', dir], env);
   assert.is(r.code, 1, r.stderr);
   assert.match(r.stderr, /✓ health checks: 7 passed/);
   assert.match(r.stderr, /✗ image digests/);
-  assert.match(r.stderr, new RegExp(`runtime image digest: pod runtime-\\S+ container runtime runs ${running}, but ${lock.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} pins ${newerDigest}`));
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `runtime image digest: pod runtime-\\S+ container runtime runs ${running}, but ${lock.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} pins ${newerDigest}`,
+    ),
+  );
   assert.not.match(r.stderr, /PASSED/);
   assert.ok(existsSync(join(dir, 'workloads', 'runtime', 'describe.txt')));
   assert.not.ok(existsSync(join(dir, 'workloads', 'engine')), 'only the failing workload gets a section');
@@ -141,10 +188,23 @@ smoke('a health path answering 500 fails the smoke, named, after its retries, wi
   assert.match(r.stderr, /smoke FAILED: 1 of \d+ checks failed/);
   // How long this takes is a benchmark's job (bench/smoke.ts: target < 30 s); here, only that
   // the retries ran and stopped.
-  assert.match(r.stderr, /- runtime \/cgi-bin\/health: HTTP 500: health: database unreachable \(\d+ attempts in \d+\.\ds via (port-forward|api-proxy)\)/, r.stderr);
+  assert.match(
+    r.stderr,
+    /- runtime \/cgi-bin\/health: HTTP 500: health: database unreachable \(\d+ attempts in \d+\.\ds via (port-forward|api-proxy)\)/,
+    r.stderr,
+  );
   assert.not.match(r.stderr, /PASSED/);
   const files = Object.keys(artifactTexts(dir));
-  for (const file of ['smoke.json', 'junit.xml', 'summary.md', 'manifests.yaml', 'workloads/runtime/rollout-status.txt', 'workloads/runtime/describe.txt', 'workloads/runtime/events.txt', 'workloads/runtime/pods.txt']) {
+  for (const file of [
+    'smoke.json',
+    'junit.xml',
+    'summary.md',
+    'manifests.yaml',
+    'workloads/runtime/rollout-status.txt',
+    'workloads/runtime/describe.txt',
+    'workloads/runtime/events.txt',
+    'workloads/runtime/pods.txt',
+  ]) {
     assert.ok(files.includes(file), `${file} missing from ${files.join(', ')}`);
   }
   assert.ok(files.some((f) => /^workloads\/runtime\/logs\/runtime-.*\.runtime\.log$/.test(f)));

@@ -12,7 +12,12 @@ export interface CliResult {
 const TSX = join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 
 /** `env` replaces the environment (plus what node needs), so tests control PATH and secrets. */
-export function runScript(script: string, args: string[], env: Record<string, string> = {}, cwd = REPO_ROOT): CliResult {
+export function runScript(
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+  cwd = REPO_ROOT,
+): CliResult {
   const result = spawnSync(process.execPath, [TSX, join(REPO_ROOT, 'scripts', script), ...args], {
     cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },

@@ -42,14 +42,19 @@ if (mode === 'silent') {
 export interface FakeKubectl {
   dir: string;
   /** The environment for spawned processes: this kubectl first on PATH. */
-  env(mode: 'forward' | 'fail' | 'silent' | 'forward-then-exit', extra?: Record<string, string>): Record<string, string>;
+  env(
+    mode: 'forward' | 'fail' | 'silent' | 'forward-then-exit',
+    extra?: Record<string, string>,
+  ): Record<string, string>;
   /** Every pid a fake kubectl ever had. */
   pids(): number[];
 }
 
 /** The recorded real lines, with the local and remote ports made placeholders. */
 function template(text: string): string {
-  return text.replace(/127\.0\.0\.1:\d+ -> \d+/g, '127.0.0.1:PORT -> REMOTE').replace(/Handling connection for \d+/g, 'Handling connection for PORT');
+  return text
+    .replace(/127\.0\.0\.1:\d+ -> \d+/g, '127.0.0.1:PORT -> REMOTE')
+    .replace(/Handling connection for \d+/g, 'Handling connection for PORT');
 }
 
 export function fakeKubectl(targetPort = 0): FakeKubectl {

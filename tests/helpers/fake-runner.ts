@@ -29,7 +29,11 @@ export interface Call {
 
 export class FakeRunner implements Runner {
   readonly calls: Call[] = [];
-  private readonly script: { match: Matcher; reply: Reply | ((argv: string[], options?: RunOptions) => Reply); times: number }[] = [];
+  private readonly script: {
+    match: Matcher;
+    reply: Reply | ((argv: string[], options?: RunOptions) => Reply);
+    times: number;
+  }[] = [];
 
   /** Answers commands whose argv starts with `match` (or satisfies it). `times` = -1 for always. */
   on(match: Matcher, reply: Reply | ((argv: string[], options?: RunOptions) => Reply), times = -1): this {
@@ -39,11 +43,22 @@ export class FakeRunner implements Runner {
 
   async exec(argv: string[], options?: RunOptions): Promise<RunResult> {
     this.calls.push({ argv, options });
-    const entry = this.script.find(({ match, times }) => times !== 0 && (typeof match === 'function' ? match(argv) : match.every((part, i) => argv[i] === part)));
+    const entry = this.script.find(
+      ({ match, times }) =>
+        times !== 0 && (typeof match === 'function' ? match(argv) : match.every((part, i) => argv[i] === part)),
+    );
     if (!entry) throw new Error(`unexpected command: ${JSON.stringify(argv)}`);
     if (entry.times > 0) entry.times -= 1;
     const reply = typeof entry.reply === 'function' ? entry.reply(argv, options) : entry.reply;
-    return { argv, exitCode: reply.exitCode ?? 0, stdout: reply.stdout ?? '', stderr: reply.stderr ?? '', durationMs: 1, timedOut: false, ...(options?.sensitiveStdout ? { sensitiveStdout: true } : {}) };
+    return {
+      argv,
+      exitCode: reply.exitCode ?? 0,
+      stdout: reply.stdout ?? '',
+      stderr: reply.stderr ?? '',
+      durationMs: 1,
+      timedOut: false,
+      ...(options?.sensitiveStdout ? { sensitiveStdout: true } : {}),
+    };
   }
 
   argvs(): string[][] {

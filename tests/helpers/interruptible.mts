@@ -15,7 +15,9 @@ await runMain(async (main) => {
   main.defer(() => rmSync(credential!, { force: true }));
   const stream = session.runner.stream!(['sleep', '60'], () => {});
   // The tool forks `sleep` and waits for it, as docker build waits for its steps.
-  const tool = session.runner.exec(['sh', '-c', `sleep 60 & echo "$! ${stream.pid}" > ${pidFile}; wait`], { timeoutMs: 60_000 });
+  const tool = session.runner.exec(['sh', '-c', `sleep 60 & echo "$! ${stream.pid}" > ${pidFile}; wait`], {
+    timeoutMs: 60_000,
+  });
   await tool;
   return 0;
 });

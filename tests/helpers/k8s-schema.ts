@@ -29,7 +29,9 @@ export async function k8sSchemaErrors(objects: K8sObject[]): Promise<string[]> {
     const key = `${object.apiVersion}/${object.kind}`;
     const path = MODULES[key];
     if (!path) {
-      errors.push(`${key} ${object.metadata.name}: no schema known for this kind (add it to tests/helpers/k8s-schema.ts)`);
+      errors.push(
+        `${key} ${object.metadata.name}: no schema known for this kind (add it to tests/helpers/k8s-schema.ts)`,
+      );
       continue;
     }
     const module = (await import(path)) as Record<string, ModelClass>;

@@ -7,7 +7,13 @@ import type { ToolClock } from '../../lib/core/tool-clock.ts';
 
 export function testSession(
   runner: Runner,
-  options: { env?: Record<string, string | undefined>; redactor?: Redactor; signal?: AbortSignal; clock?: ToolClock; verbose?: boolean } = {},
+  options: {
+    env?: Record<string, string | undefined>;
+    redactor?: Redactor;
+    signal?: AbortSignal;
+    clock?: ToolClock;
+    verbose?: boolean;
+  } = {},
 ): Session & { output: Output & { lines: string[] }; deferred: (() => void)[] } {
   const redactor = options.redactor ?? new Redactor();
   const deferred: (() => void)[] = [];

@@ -19,14 +19,27 @@ export function e2eConfig(h: Harness, options: E2eOptions): Record<string, unkno
   const components = options.components ?? [
     { name: 'runtime', image: images.runtime, port: 8080 },
     { name: 'engine', image: images.engine, port: 8081 },
-    { name: 'operate-ui', image: images['operate-ui'], port: 3000, health: { liveness: '/health', readiness: '/health' } },
+    {
+      name: 'operate-ui',
+      image: images['operate-ui'],
+      port: 3000,
+      health: { liveness: '/health', readiness: '/health' },
+    },
   ];
   return {
     cluster: { provider: 'existing', context: h.context },
     namespace: options.namespace,
     nats: { image: images.nats },
     components,
-    registries: [{ name: 'e2e', server: h.registry, usernameEnv: 'DEMON_E2E_REGISTRY_USER', passwordEnv: 'DEMON_E2E_REGISTRY_PASSWORD', appliesTo: ['nats', ...components.map((c) => c.name as string)] }],
+    registries: [
+      {
+        name: 'e2e',
+        server: h.registry,
+        usernameEnv: 'DEMON_E2E_REGISTRY_USER',
+        passwordEnv: 'DEMON_E2E_REGISTRY_PASSWORD',
+        appliesTo: ['nats', ...components.map((c) => c.name as string)],
+      },
+    ],
     // The default pull grace: the kubelet may miss a just-created pull Secret once (event
     // FailedToRetrieveImagePullSecret) and succeeds on its retry 10 s later.
     wait: { timeout: '3m', pullGrace: '30s', readinessGrace: '15s' },

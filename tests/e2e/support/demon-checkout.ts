@@ -13,7 +13,9 @@ import { REPO_ROOT } from '../../../lib/core/session.ts';
 export const COMPONENT_PORTS = { runtime: 8080, engine: 8081, 'operate-ui': 3000 } as const;
 
 function git(dir: string, args: string[]): string {
-  return execFileSync('git', ['-C', dir, '-c', 'user.name=e2e', '-c', 'user.email=e2e@localhost', ...args], { encoding: 'utf8' });
+  return execFileSync('git', ['-C', dir, '-c', 'user.name=e2e', '-c', 'user.email=e2e@localhost', ...args], {
+    encoding: 'utf8',
+  });
 }
 
 export function demonCheckout(): string {
@@ -28,7 +30,10 @@ export function demonCheckout(): string {
     mkdirSync(join(dir, component));
     // The app's Dockerfile plus one file of the component's own, so a change there rebuilds
     // only that component.
-    writeFileSync(join(dir, component, 'Dockerfile'), `${readFileSync(join(app, 'Dockerfile'), 'utf8')}COPY ${component}/VERSION /VERSION\n`);
+    writeFileSync(
+      join(dir, component, 'Dockerfile'),
+      `${readFileSync(join(app, 'Dockerfile'), 'utf8')}COPY ${component}/VERSION /VERSION\n`,
+    );
     writeFileSync(join(dir, component, 'VERSION'), `${component} 1\n`);
   }
   git(dir, ['init', '-q', '-b', 'main']);

@@ -24,7 +24,10 @@ export function harness(): Harness {
   const file = join(STATE, 'env.sh');
   if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run cluster:up\` before \`npm run test:e2e\``);
   const vars = Object.fromEntries(
-    [...readFileSync(file, 'utf8').matchAll(/^export ([A-Z0-9_]+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!.replace(/^"(.*)"$/, '$1')]),
+    [...readFileSync(file, 'utf8').matchAll(/^export ([A-Z0-9_]+)=(.*)$/gm)].map((m) => [
+      m[1]!,
+      m[2]!.replace(/^"(.*)"$/, '$1'),
+    ]),
   );
   const password = readFileSync(vars.DEMON_E2E_REGISTRY_PASSWORD_FILE!, 'utf8').trim();
   return {
@@ -46,7 +49,12 @@ export function harness(): Harness {
 
 /** kubectl against the harness cluster; returns stdout (throws with stderr on failure). */
 export function kubectl(h: Harness, args: string[], input?: string): string {
-  return execFileSync('kubectl', ['--kubeconfig', h.kubeconfig, '--context', h.context, ...args], { input, encoding: 'utf8', timeout: 120_000, stdio: ['pipe', 'pipe', 'pipe'] });
+  return execFileSync('kubectl', ['--kubeconfig', h.kubeconfig, '--context', h.context, ...args], {
+    input,
+    encoding: 'utf8',
+    timeout: 120_000,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
 }
 
 export function kubectlJson<T>(h: Harness, args: string[]): T {
@@ -54,7 +62,21 @@ export function kubectlJson<T>(h: Harness, args: string[]): T {
 }
 
 export function deleteNamespace(h: Harness, namespace: string): void {
-  spawnSync('kubectl', ['--kubeconfig', h.kubeconfig, '--context', h.context, 'delete', 'namespace', namespace, '--ignore-not-found', '--wait=false'], { timeout: 60_000 });
+  spawnSync(
+    'kubectl',
+    [
+      '--kubeconfig',
+      h.kubeconfig,
+      '--context',
+      h.context,
+      'delete',
+      'namespace',
+      namespace,
+      '--ignore-not-found',
+      '--wait=false',
+    ],
+    { timeout: 60_000 },
+  );
 }
 
 /** A name unique to this run, so each test gets its own namespace and image tags. */

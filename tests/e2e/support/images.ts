@@ -18,7 +18,13 @@ const APP_DIR = join(REPO_ROOT, 'tests', 'e2e', 'app');
 const DOCKER_CONFIG = mkdtempSync(join(tmpdir(), 'demon-e2e-docker-'));
 
 function docker(args: string[], input?: string): string {
-  return execFileSync('docker', args, { input, encoding: 'utf8', timeout: 300_000, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, DOCKER_CONFIG } });
+  return execFileSync('docker', args, {
+    input,
+    encoding: 'utf8',
+    timeout: 300_000,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, DOCKER_CONFIG },
+  });
 }
 
 export function buildContext(): string {

@@ -32,7 +32,9 @@ class Recorder implements Runner {
 
 const save = (name: string, text: string) => writeFileSync(join(RECORDED, name), text);
 const redactor = new Redactor();
-const recorder = new Recorder(new ProcessRunner({ env: { PATH: process.env.PATH, KUBECONFIG: h.kubeconfig }, redactor }));
+const recorder = new Recorder(
+  new ProcessRunner({ env: { PATH: process.env.PATH, HOME: process.env.HOME, KUBECONFIG: h.kubeconfig }, redactor }),
+);
 const k = new Kubectl(recorder, { context: h.context }, redactor);
 const session = { env: { DEMON_RECORDED_TOKEN: 'recorded-token-value' }, redactor };
 const config = (replicas: number) =>
@@ -40,7 +42,12 @@ const config = (replicas: number) =>
     cluster: { provider: 'existing', context: h.context },
     namespace: NAMESPACE,
     secrets: { data: { APP_TOKEN: 'DEMON_RECORDED_TOKEN' } },
-    components: ['runtime', 'engine', 'operate-ui'].map((name, i) => ({ name, image: `ghcr.io/afewell-hh/demon-${name}:main`, port: 8080 + i, replicas })),
+    components: ['runtime', 'engine', 'operate-ui'].map((name, i) => ({
+      name,
+      image: `ghcr.io/afewell-hh/demon-${name}:main`,
+      port: 8080 + i,
+      replicas,
+    })),
   });
 const planOf = (replicas: number) => buildPlan(planInputs(session, config(replicas), 'config/demon.yaml'));
 
@@ -67,7 +74,9 @@ save('converge-look-scaled.stdout', recorder.last!.stdout);
 kubectl(h, ['-n', NAMESPACE, 'scale', 'deployment/engine', '--replicas=3']);
 await k.apply(objects).catch(() => {});
 save('converge-apply-conflict.stderr', recorder.last!.stderr);
-await k.apply([objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'engine')!], { dryRun: true }).catch(() => {});
+await k
+  .apply([objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'engine')!], { dryRun: true })
+  .catch(() => {});
 save('converge-dry-run-conflict.stderr', recorder.last!.stderr);
 await k.apply(objects, { dryRun: true, force: true });
 save('converge-dry-run.stdout', recorder.last!.stdout);

@@ -45,7 +45,12 @@ export function rebuiltContext(marker: string): string {
 /** The digest the registry holds for a pushed reference (docker records it at push time). */
 export function repoDigest(ref: string): string {
   const repository = ref.replace(/:[^:/]+$/, '');
-  const digests = JSON.parse(execFileSync('docker', ['inspect', '--format', '{{json .RepoDigests}}', ref], { encoding: 'utf8', timeout: 30_000 })) as string[];
+  const digests = JSON.parse(
+    execFileSync('docker', ['inspect', '--format', '{{json .RepoDigests}}', ref], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    }),
+  ) as string[];
   const match = digests.find((d) => d.startsWith(`${repository}@`));
   if (!match) throw new Error(`${ref} has no repo digest for ${repository}: ${digests.join(', ')}`);
   return match.slice(match.indexOf('@') + 1);
@@ -56,7 +61,15 @@ export function writeLockFile(pins: Record<string, { ref: string; digest: string
   const images: Lock['images'] = {};
   for (const [name, { ref, digest }] of Object.entries(pins)) {
     const repository = ref.replace(/:[^:/]+$/, '');
-    images[name] = { repository, tags: [ref.slice(repository.length + 1)], digest, pinned: `${repository}@${digest}`, sourceCommit: 'e2e', builtAt: new Date().toISOString(), contentHash: 'e2e' };
+    images[name] = {
+      repository,
+      tags: [ref.slice(repository.length + 1)],
+      digest,
+      pinned: `${repository}@${digest}`,
+      sourceCommit: 'e2e',
+      builtAt: new Date().toISOString(),
+      contentHash: 'e2e',
+    };
   }
   const file = join(mkdtempSync(join(tmpdir(), 'demon-e2e-lock-')), 'images.lock.json');
   writeFileSync(file, `${JSON.stringify({ version: 1, images }, null, 2)}\n`);
@@ -72,12 +85,18 @@ export interface SmokeRun {
 
 /** Starts scripts/smoke.mts as a single node process (the pid that gets the signal is the script). */
 export function startSmoke(args: string[], env: Record<string, string>): SmokeRun {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'scripts', 'smoke.mts'), ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'scripts', 'smoke.mts'), ...args], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  );
   return { child, stdout: () => stdout, stderr: () => stderr, done };
 }
 
@@ -94,7 +113,11 @@ export async function runSmoke(args: string[], env: Record<string, string>, time
 /** `kubectl port-forward` processes whose command line names the namespace (any parent). */
 export function portForwardPids(namespace: string): number[] {
   try {
-    return execFileSync('pgrep', ['-f', `kubectl.* port-forward -n ${namespace} `], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+    return execFileSync('pgrep', ['-f', `kubectl.* port-forward -n ${namespace} `], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
   } catch {
     return []; // pgrep exits 1 when nothing matches
   }
@@ -103,7 +126,11 @@ export function portForwardPids(namespace: string): number[] {
 /** Direct children of `pid` that are kubectl port-forwards. */
 export function portForwardChildren(pid: number): number[] {
   try {
-    return execFileSync('pgrep', ['-P', String(pid), '-f', 'port-forward'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+    return execFileSync('pgrep', ['-P', String(pid), '-f', 'port-forward'], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
   } catch {
     return [];
   }
