@@ -6,8 +6,8 @@ import * as assert from 'uvu/assert';
 import { parseConfig } from '../lib/config/load.ts';
 import { contentHash } from '../lib/images/content-hash.ts';
 import { buildArgv, classifyDockerError, parsePushDigest } from '../lib/tools/docker.ts';
+import { parseDockerignore } from '../lib/images/content-hash.ts';
 import { dockerfileSources, readBy } from '../lib/images/dockerfile-sources.ts';
-import { isIgnored, parseDockerignore } from '../lib/images/dockerignore.ts';
 import { UsageError } from '../lib/core/errors.ts';
 import { branchTag } from '../lib/tools/git.ts';
 import { imageJobs, pathProblems, tagsFor } from '../lib/images/jobs.ts';
@@ -32,7 +32,14 @@ ignore('patterns, globs, ** and negation, last match wins', () => {
     ['build/out', true],
     ['src/main.rs', false],
   ];
-  for (const [path, expected] of cases) assert.is(isIgnored(path, patterns), expected, path);
+  for (const [path, expected] of cases) assert.is(patterns.ignores(path), expected, path);
+});
+ignore('character classes and escapes, as moby matches them (our own matcher got [a-c] wrong)', () => {
+  const rules = parseDockerignore('[a-c].txt\n\\*literal\n');
+  assert.equal(
+    ['b.txt', 'd.txt', '*literal', 'xliteral'].map((path) => rules.ignores(path)),
+    [true, false, true, false],
+  );
 });
 ignore.run();
 
@@ -48,9 +55,24 @@ sources('COPY and ADD sources, flags, JSON form; --from and URLs are not context
   assert.ok(used('runtime/src/main.rs'));
   assert.not.ok(used('engine/src/main.rs'));
 });
-sources('`COPY . .` and variables mean the whole context', () => {
+sources('`COPY . .` and unknown variables mean the whole context', () => {
   assert.equal(dockerfileSources('FROM x\nCOPY . .\n'), { kind: 'all' });
   assert.equal(dockerfileSources('FROM x\nARG D\nCOPY $D /d\n'), { kind: 'all' });
+});
+sources('ARG references expand from defaults and build args (a build arg wins)', () => {
+  const text = 'ARG DIR=runtime\nFROM x\nARG DIR\nCOPY ${DIR}/src /src\n';
+  assert.equal(dockerfileSources(text), { kind: 'paths', patterns: ['runtime/src'] });
+  assert.equal(dockerfileSources(text, { DIR: 'engine' }), { kind: 'paths', patterns: ['engine/src'] });
+});
+sources('a heredoc is Dockerfile content, not a context path (even when it reads like a COPY)', () => {
+  const text = 'FROM x\nCOPY <<EOF /etc/app.conf\nCOPY secrets /nope\nEOF\nCOPY app /app\n';
+  assert.equal(dockerfileSources(text), { kind: 'paths', patterns: ['app'] });
+});
+sources('RUN --mount=type=bind reads from the context; cache mounts and other stages do not', () => {
+  const text =
+    'FROM x\nRUN --mount=type=bind,source=package.json,target=/p --mount=type=cache,target=/c --mount=type=bind,from=build,target=/b npm ci\n';
+  assert.equal(dockerfileSources(text), { kind: 'paths', patterns: ['package.json'] });
+  assert.equal(dockerfileSources('FROM x\nRUN --mount=type=bind,target=/src make\n'), { kind: 'all' });
 });
 sources.run();
 

@@ -7,8 +7,26 @@
 import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { isIgnored, parseDockerignore, type IgnorePattern } from './dockerignore.ts';
+import * as dockerignoreModule from '@balena/dockerignore';
+import type { Ignore } from '@balena/dockerignore';
 import { dockerfileSources, readBy } from './dockerfile-sources.ts';
+
+// A CommonJS package whose types say `export default`: under Node's ESM loader its factory
+// is the namespace's default export.
+const dockerignore = (dockerignoreModule as unknown as { default: () => Ignore }).default;
+
+/** What .dockerignore excludes (moby's own matching, ported: @balena/dockerignore). */
+export interface IgnoreRules {
+  ignores(path: string): boolean;
+  /** Has `!` exceptions: an excluded directory may still hold files that are sent. */
+  reincludes: boolean;
+}
+
+export function parseDockerignore(text: string): IgnoreRules {
+  const lines = text.split(/\r?\n/);
+  const matcher = dockerignore().add(lines);
+  return { ignores: (path) => matcher.ignores(path), reincludes: lines.some((line) => line.trim().startsWith('!')) };
+}
 
 export interface HashInputs {
   context: string;
@@ -18,19 +36,19 @@ export interface HashInputs {
 }
 
 /** Context files in a stable order, skipping what .dockerignore excludes. */
-export function contextFiles(context: string, patterns: IgnorePattern[]): string[] {
+export function contextFiles(context: string, rules: IgnoreRules): string[] {
   const files: string[] = [];
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const path = join(dir, entry.name);
       const rel = relative(context, path);
-      if (isIgnored(rel, patterns)) {
-        // A negated pattern can re-include something below an ignored directory, so only
-        // skip the directory when no negation could apply.
-        if (!(entry.isDirectory() && patterns.some((p) => p.negated))) continue;
+      if (rules.ignores(rel)) {
+        // An exception can re-include something below an ignored directory, so only skip the
+        // directory when there is none.
+        if (!(entry.isDirectory() && rules.reincludes)) continue;
       }
       if (entry.isDirectory()) walk(path);
-      else if (!isIgnored(rel, patterns)) files.push(rel);
+      else if (!rules.ignores(rel)) files.push(rel);
     }
   };
   walk(context);
@@ -38,16 +56,16 @@ export function contextFiles(context: string, patterns: IgnorePattern[]): string
 }
 
 export function contentHash(inputs: HashInputs): string {
-  let patterns: IgnorePattern[] = [];
+  let rules: IgnoreRules = { ignores: () => false, reincludes: false };
   try {
-    patterns = parseDockerignore(readFileSync(join(inputs.context, '.dockerignore'), 'utf8'));
+    rules = parseDockerignore(readFileSync(join(inputs.context, '.dockerignore'), 'utf8'));
   } catch {
     // no .dockerignore: everything is in the context
   }
   const hash = createHash('sha256');
   const dockerfile = readFileSync(inputs.dockerfile);
-  const used = readBy(dockerfileSources(dockerfile.toString('utf8')));
-  for (const file of contextFiles(inputs.context, patterns).filter(used)) {
+  const used = readBy(dockerfileSources(dockerfile.toString('utf8'), inputs.args));
+  for (const file of contextFiles(inputs.context, rules).filter(used)) {
     const path = join(inputs.context, file);
     const stat = lstatSync(path);
     hash.update(`${file}\0${stat.isSymbolicLink() ? 'link' : stat.mode & 0o111 ? 'exec' : 'file'}\0`);
