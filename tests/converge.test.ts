@@ -189,3 +189,41 @@ conflicts(
   },
 );
 conflicts.run();
+
+const replace = suite('converge: a StatefulSet whose volume claims changed');
+replace('ours is deleted with --cascade=orphan (pods and volumes kept) and applied again', async () => {
+  const replaced: string[] = [];
+  const runner = new FakeRunner()
+    .on(verb('apply'), { exitCode: 1, stderr: recorded('converge-apply-immutable-statefulset.stderr') }, 1)
+    .on(verb('delete'), { stdout: 'statefulset.apps "nats" deleted\n' })
+    .on(verb('apply'), { stdout: recorded('converge-apply-unchanged.stdout') });
+  await applyObjects(kubectl(runner), objects, {
+    force: false,
+    ownsStatefulSet: () => true,
+    onReplace: (name) => replaced.push(name),
+  });
+  assert.equal(replaced, ['nats']);
+  assert.equal(runner.argvs()[1]!.slice(3), [
+    'delete',
+    'statefulset',
+    'nats',
+    '-n',
+    'rec',
+    '--cascade=orphan',
+    '--wait=true',
+    '--timeout=60s',
+  ]);
+  assert.is(runner.argvs()[2]![3], 'apply');
+});
+replace('one that is not ours is not touched: the error says to change it by hand', async () => {
+  const runner = new FakeRunner().on(verb('apply'), {
+    exitCode: 1,
+    stderr: recorded('converge-apply-immutable-statefulset.stderr'),
+  });
+  const error = await applyObjects(kubectl(runner), objects, { force: false, ownsStatefulSet: () => false }).catch(
+    (e: Error) => e,
+  );
+  assert.match((error as Error).message, /StatefulSet nats cannot change in place and was not created by this tool/);
+  assert.is(runner.calls.length, 1);
+});
+replace.run();

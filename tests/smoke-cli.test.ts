@@ -74,20 +74,20 @@ cli(
       { SMOKE_API_TOKEN: 'sentinel-api-token-Hk4', GITHUB_STEP_SUMMARY: summaryFile },
     );
     assert.is(r.code, 1, r.stderr);
-    assert.match(r.stderr, /✓ config: 7 health checks planned, no lock: digest check skipped/);
+    assert.match(r.stderr, /✓ config: 7 health checks and 2 function checks planned, no lock: digest check skipped/);
     assert.match(r.stderr, /✗ cluster/);
     assert.match(
       r.stderr,
-      /error: smoke FAILED: 1 of 8 checks failed, 7 skipped\n {2}- cluster reachable: cannot reach the cluster of context "gone"/,
+      /error: smoke FAILED: 1 of 10 checks failed, 9 skipped\n {2}- cluster reachable: cannot reach the cluster of context "gone"/,
     );
     assert.not.match(r.stderr, /PASSED/);
     const report = JSON.parse(readFileSync(join(artifacts, 'smoke.json'), 'utf8'));
-    assert.equal([report.status, report.counts], ['failed', { passed: 0, failed: 1, skipped: 7 }]);
+    assert.equal([report.status, report.counts], ['failed', { passed: 0, failed: 1, skipped: 9 }]);
     assert.match(
       readFileSync(join(artifacts, 'junit.xml'), 'utf8'),
-      /<testsuites name="smoke" tests="8" failures="1" errors="0" skipped="7"/,
+      /<testsuites name="smoke" tests="10" failures="1" errors="0" skipped="9"/,
     );
-    assert.match(readFileSync(summaryFile, 'utf8'), /^### smoke FAILED: 1 of 8 checks failed, 7 skipped/);
+    assert.match(readFileSync(summaryFile, 'utf8'), /^### smoke FAILED: 1 of 10 checks failed, 9 skipped/);
     assert.ok(existsSync(join(artifacts, 'summary.md')) && existsSync(join(artifacts, 'manifests.yaml')));
     for (const file of ['smoke.json', 'junit.xml', 'summary.md', 'manifests.yaml']) {
       const text = readFileSync(join(artifacts, file), 'utf8');

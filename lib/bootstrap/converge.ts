@@ -169,16 +169,63 @@ async function findConflicts(kubectl: Kubectl, objects: K8sObject[]): Promise<st
   return found.filter((line): line is string => line !== undefined);
 }
 
+// A StatefulSet's volume claim templates (and selector, service name) cannot change in place.
+const IMMUTABLE_STATEFULSET =
+  /The StatefulSet "([^"]+)" is invalid: spec: Forbidden: updates to statefulset spec for fields other than/g;
+
+/**
+ * A StatefulSet of ours whose immutable fields changed (persistence turned on or off, the
+ * claim template relabelled) is deleted with --cascade=orphan and applied again: its pods run
+ * on until replaced, and its volumes stay. One that is not ours is left for its owner.
+ */
+async function replaceStatefulSets(
+  kubectl: Kubectl,
+  names: string[],
+  namespace: string,
+  owned: (name: string) => boolean,
+): Promise<string[]> {
+  const theirs = names.filter((name) => !owned(name));
+  if (theirs.length)
+    throw new Error(
+      `StatefulSet ${theirs.join(', ')} cannot change in place and was not created by this tool; change it yourself`,
+    );
+  for (const name of names) {
+    await kubectl.run(
+      ['delete', 'statefulset', name, '-n', namespace, '--cascade=orphan', '--wait=true', '--timeout=60s'],
+      { timeoutMs: 90_000 },
+    );
+  }
+  return names;
+}
+
+export interface ApplyOptions {
+  force: boolean;
+  dryRun?: boolean;
+  /** Whether a StatefulSet may be replaced (it is ours); without it none is. */
+  ownsStatefulSet?: (name: string) => boolean;
+  /** Told about each StatefulSet replaced. */
+  onReplace?: (name: string) => void;
+}
+
 /** Applies the objects; a conflict becomes a ConflictError naming each object and field. */
 export async function applyObjects(
   kubectl: Kubectl,
   objects: K8sObject[],
-  options: { force: boolean; dryRun?: boolean },
+  options: ApplyOptions,
 ): Promise<LiveObject[]> {
+  const { force, dryRun } = options;
   try {
-    return await kubectl.apply(objects, options);
+    return await kubectl.apply(objects, { force, ...(dryRun ? { dryRun } : {}) });
   } catch (error) {
-    if (!(error instanceof CommandError) || !CONFLICT.test(error.stderr)) throw error;
+    if (!(error instanceof CommandError)) throw error;
+    const immutable = [...error.stderr.matchAll(IMMUTABLE_STATEFULSET)].map((m) => m[1]!);
+    if (immutable.length && !dryRun && options.ownsStatefulSet) {
+      const namespace = objects[0]?.metadata.namespace ?? '';
+      for (const name of await replaceStatefulSets(kubectl, immutable, namespace, options.ownsStatefulSet))
+        options.onReplace?.(name);
+      return kubectl.apply(objects, { force });
+    }
+    if (!CONFLICT.test(error.stderr)) throw error;
     const conflicts = await findConflicts(kubectl, objects);
     throw new ConflictError(conflicts.length ? conflicts : [lastLine(error.stderr)]);
   }

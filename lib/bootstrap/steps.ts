@@ -26,7 +26,15 @@ import {
   type Look,
   type ObjectOutcome,
 } from './converge.ts';
-import { EMPTY_INVENTORY, inventoryObject, recordApplied, refOf, sameInventory, type Inventory } from './inventory.ts';
+import {
+  EMPTY_INVENTORY,
+  inventoryObject,
+  ownedByUs,
+  recordApplied,
+  refOf,
+  sameInventory,
+  type Inventory,
+} from './inventory.ts';
 import { diffPlan, diffSummary, type DiffResult } from './diff.ts';
 import { describePrune, inventoryAfterPrune, prune, prunePlan } from './prune.ts';
 
@@ -88,16 +96,25 @@ export function bootstrapContext(
   };
 }
 
-/** How to reach each Service from a laptop: the port-forward lines printed at the end. */
+/**
+ * How to reach each Service from a laptop: the port-forward lines printed at the end. Each gets
+ * a local port of its own, 1024 or above (a lower one needs root): Grafana's 80 becomes 8080,
+ * or the next free one when a component already has it.
+ */
 export function accessHints(plan: Plan, context: string, namespace: string): string[] {
-  return plan.manifests
+  const services = plan.manifests
     .filter((o) => o.kind === 'Service' && !(o.spec as { clusterIP?: string }).clusterIP)
-    .map((o) => {
-      const port = (o.spec as { ports: { port: number }[] }).ports[0]!.port;
-      // Ports below 1024 need root on the laptop: offer the same number above it.
-      const local = port < 1024 ? port + 8000 : port;
-      return `  ${o.metadata.name.padEnd(12)} kubectl --context ${context} -n ${namespace} port-forward svc/${o.metadata.name} ${local}:${port}`;
-    });
+    .map((o) => ({ name: o.metadata.name, port: (o.spec as { ports: { port: number }[] }).ports[0]!.port }));
+  const used = new Set(services.map((s) => s.port).filter((port) => port >= 1024));
+  return services.map(({ name, port }) => {
+    let local = port;
+    if (port < 1024) {
+      local = port + 8000;
+      while (used.has(local)) local += 1;
+      used.add(local);
+    }
+    return `  ${name.padEnd(12)} kubectl --context ${context} -n ${namespace} port-forward svc/${name} ${local}:${port}`;
+  });
 }
 
 export const preflightStep: Step<BootstrapContext> = {
@@ -183,8 +200,16 @@ export function applyStep(select: (plan: Plan) => K8sObject[]): Step<BootstrapCo
       c.inventory = seen.inventory;
       const ns = await ensureNamespace(c.kubectl, c.plan!.namespace[0]!, seen.namespace);
       let applied;
+      const replaced: string[] = [];
       try {
-        applied = await applyObjects(c.kubectl, objects, { force: c.options.forceConflicts });
+        applied = await applyObjects(c.kubectl, objects, {
+          force: c.options.forceConflicts,
+          ownsStatefulSet: (name) => {
+            const live = seen.live.get(objectKey({ kind: 'StatefulSet', metadata: { name, namespace } }));
+            return live !== undefined && ownedByUs(live);
+          },
+          onReplace: (name) => replaced.push(name),
+        });
       } catch (error) {
         // Record whatever the failed apply did create, so prune and teardown know of it.
         const now = await c.kubectl.getObjects(objects).catch(() => []);
@@ -203,8 +228,15 @@ export function applyStep(select: (plan: Plan) => K8sObject[]): Step<BootstrapCo
       const created = outcomes.filter((o) => o.outcome === 'created').map((o) => refOf(o.object));
       await writeInventory(c, recordApplied(seen.inventory ?? EMPTY_INVENTORY, created, objects.map(refOf)));
       const restarted = await restartConsumers(c, outcomes);
-      const nsPart = seen.namespace === 'ours' ? '' : `${ns}; `;
-      return `${nsPart}${summarize(outcomes)}${restarted.length ? `; restarted ${restarted.join(', ')}` : ''}`;
+      const parts = [summarize(outcomes)];
+      if (seen.namespace !== 'ours') parts.unshift(ns);
+      if (replaced.length) {
+        parts.push(
+          `replaced StatefulSet ${replaced.join(', ')} (its volume claims cannot change in place; its pods and volumes were kept)`,
+        );
+      }
+      if (restarted.length) parts.push(`restarted ${restarted.join(', ')}`);
+      return parts.join('; ');
     },
   };
 }

@@ -106,6 +106,13 @@ const component = z
       .describe('extra environment variables (plain values, not secrets)'),
     appSecret: z.boolean().default(true).describe('load the app Secret into the environment (envFrom)'),
     runAsUser: userId.default(65532).describe('non-root user id the container runs as'),
+    metrics: z
+      .strictObject({
+        port: port.optional().describe('port serving the metrics (the component port when omitted)'),
+        path: httpPath.default('/metrics').describe('path of the Prometheus metrics'),
+      })
+      .optional()
+      .describe('where the component serves Prometheus metrics; with monitoring on, Prometheus scrapes it'),
     build: componentBuild.optional(),
   })
   .describe('one Demon service, deployed as a Deployment and a Service');
@@ -192,6 +199,18 @@ const nats = z
     persistence: persistence('10Gi'),
     resources: resources.prefault({ requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } }),
     runAsUser: userId.default(1000).describe('non-root user id NATS runs as'),
+    exporter: z
+      .strictObject({
+        enabled: z.boolean().default(true).describe('run the exporter beside NATS when monitoring is on'),
+        image: imageReference
+          .default('natsio/prometheus-nats-exporter:0.15.0')
+          .describe('prometheus-nats-exporter image'),
+        port: port.default(7777).describe('port the exporter serves /metrics on'),
+      })
+      .prefault({})
+      .describe(
+        'prometheus-nats-exporter as a sidecar reading the NATS monitor port, so Prometheus sees NATS and JetStream',
+      ),
   })
   .prefault({})
   .describe('the NATS server with JetStream (StatefulSet)');
@@ -296,6 +315,14 @@ const nightly = z
       .min(1)
       .default('artifacts/history.jsonl')
       .describe('file that gets one JSON line per nightly run'),
+    keep: z
+      .int()
+      .min(8)
+      .max(10_000)
+      .default(60)
+      .describe(
+        'how many runs the history keeps, 8 to 10000 (the median needs the last 7); the oldest are dropped on each append, so the history cached between GitHub runs stays small',
+      ),
     deadline: durationWithin('1m', '24h')
       .default('60m')
       .describe('the whole run must finish within this (1m to 24h); teardown and artifacts still run after it'),

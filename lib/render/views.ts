@@ -6,6 +6,7 @@ import type { Component, Config, Resources } from '../config/schema.ts';
 import { y, type Yaml } from './mustache.ts';
 import { pullSecretName } from './names.ts';
 import { wholeUnits } from '../config/quantity.ts';
+import { DATASOURCE_UID, starterDashboard } from './dashboard.ts';
 
 interface Labels {
   name: Yaml;
@@ -14,6 +15,8 @@ interface Labels {
 
 interface PodView extends Labels {
   namespace: Yaml;
+  /** Pod annotations (Prometheus' scrape, port and path), or false for none. */
+  annotations: Yaml | false;
   image: Yaml;
   runAsUser: number;
   hasPullSecrets: boolean;
@@ -45,12 +48,18 @@ export interface NatsView extends PodView {
   maxMemoryBytes: number;
   maxFileBytes: number;
   persistence: PersistenceView | false;
+  /** The Go runtime's soft memory limit, when the container has a memory limit. */
+  goMemLimit: Yaml | false;
+  exporter: { image: Yaml; port: number; args: Yaml } | false;
 }
 
 export interface PrometheusView extends PodView {
   port: number;
   retention: string;
   persistence: PersistenceView | false;
+  /** The namespace its pod discovery is limited to, as a YAML list. */
+  namespaces: Yaml;
+  scrapeInterval: Yaml;
 }
 
 export interface GrafanaView extends PodView {
@@ -60,6 +69,8 @@ export interface GrafanaView extends PodView {
   adminUser: Yaml;
   adminSecret: Yaml;
   prometheusUrl: Yaml;
+  datasourceUid: Yaml;
+  dashboard: Yaml;
   persistence: PersistenceView | false;
 }
 
@@ -107,12 +118,16 @@ function podView(
   runAsUser: number,
   health: { liveness: string; readiness: string },
   resources: Resources,
+  scrape?: { port: number; path: string },
 ): PodView {
   const pullSecrets = pullSecretsFor(config, name);
+  // Only where Prometheus runs: the annotations are what its pod discovery keeps.
+  const annotated = scrape && config.monitoring.enabled;
   return {
     name: y(name),
     component: y(role),
     namespace: y(config.namespace),
+    annotations: annotated ? y(scrapeAnnotations(scrape)) : false,
     image: y(image),
     runAsUser,
     hasPullSecrets: pullSecrets.length > 0,
@@ -125,6 +140,21 @@ function podView(
 
 function persistenceView(p: { enabled: boolean; storageClass?: string; size: string }): PersistenceView | false {
   return p.enabled ? { storageClass: p.storageClass ? y(p.storageClass) : false, size: y(p.size) } : false;
+}
+
+/** What the Prometheus config's pod discovery keeps and relabels (templates/prometheus.yaml.mustache). */
+export function scrapeAnnotations(scrape: { port: number; path: string }): Record<string, string> {
+  return {
+    'prometheus.io/scrape': 'true',
+    'prometheus.io/port': String(scrape.port),
+    'prometheus.io/path': scrape.path,
+  };
+}
+
+/** Go's soft memory limit at 80% of the container's, so the heap gives way before the OOM killer strikes. */
+export function goMemLimit(limit: string | undefined): string | undefined {
+  const bytes = limit === undefined ? undefined : wholeUnits(limit);
+  return bytes === undefined ? undefined : `${Math.floor((bytes * 0.8) / 1024 / 1024)}MiB`;
 }
 
 export function natsUrl(config: Config): string {
@@ -148,6 +178,7 @@ export function componentView(config: Config, component: Component, images: Imag
       component.runAsUser,
       component.health,
       component.resources,
+      component.metrics && { port: component.metrics.port ?? component.port, path: component.metrics.path },
     ),
     port: component.port,
     replicas: component.replicas,
@@ -158,15 +189,39 @@ export function componentView(config: Config, component: Component, images: Imag
 
 export function natsView(config: Config, images: ImageOverrides = {}): NatsView {
   const { nats } = config;
+  const exporter = config.monitoring.enabled && nats.exporter.enabled ? nats.exporter : undefined;
+  const memLimit = goMemLimit(nats.resources.limits.memory);
+  const scrape = exporter && { port: exporter.port, path: '/metrics' };
   return {
-    ...podView(config, 'nats', 'messaging', images.nats ?? nats.image, nats.runAsUser, nats.health, nats.resources),
+    ...podView(
+      config,
+      'nats',
+      'messaging',
+      images.nats ?? nats.image,
+      nats.runAsUser,
+      nats.health,
+      nats.resources,
+      scrape,
+    ),
     clientPort: nats.clientPort,
     monitorPort: nats.monitorPort,
     maxMemoryBytes: quantityToBytes(nats.jetstream.maxMemory),
     maxFileBytes: quantityToBytes(nats.jetstream.maxFile),
     persistence: persistenceView(nats.persistence),
+    goMemLimit: memLimit ? y(memLimit) : false,
+    exporter: exporter
+      ? {
+          image: y(exporter.image),
+          port: exporter.port,
+          // varz: the server; jsz=all: JetStream down to streams; healthz: its health as a metric.
+          args: y([`-port=${exporter.port}`, '-varz', '-jsz=all', '-healthz', `http://localhost:${nats.monitorPort}`]),
+        }
+      : false,
   };
 }
+
+/** Prometheus' scrape interval: the smoke's target check waits up to two of them. */
+export const SCRAPE_INTERVAL = '15s';
 
 // The official images' own users, so their data directories stay writable.
 const PROMETHEUS_UID = 65534;
@@ -179,6 +234,8 @@ export function prometheusView(config: Config, images: ImageOverrides = {}): Pro
     port: p.port,
     retention: p.retention,
     persistence: persistenceView(p.persistence),
+    namespaces: y([config.namespace]),
+    scrapeInterval: y(SCRAPE_INTERVAL),
   };
 }
 
@@ -194,6 +251,8 @@ export function grafanaView(config: Config, images: ImageOverrides = {}): Grafan
     adminUser: y(g.adminUser),
     adminSecret: y(GRAFANA_SECRET),
     prometheusUrl: y(`http://prometheus.${config.namespace}.svc:${config.monitoring.prometheus.port}`),
+    datasourceUid: y(DATASOURCE_UID),
+    dashboard: y(JSON.stringify(starterDashboard(config), null, 2)),
     persistence: persistenceView(g.persistence),
   };
 }

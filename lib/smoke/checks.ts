@@ -10,19 +10,33 @@ import { PART_OF_SELECTOR } from '../render/names.ts';
 import type { Pod } from '../wait/podstatus.ts';
 import {
   DEFAULT_RETRY,
-  httpGet,
+  httpJudged,
   judgeResponse,
   retryUntil,
   type AttemptOutcome,
+  type Judge,
   type Mask,
   type RetryPolicy,
 } from './health.ts';
 import { ForwardError, PortForward } from '../tools/port-forward.ts';
 import type { NamedResult } from './report.ts';
 import type { Config, Health } from '../config/schema.ts';
+import { parseDuration } from '../config/formats.ts';
+import { wholeUnits } from '../config/quantity.ts';
+import { DATASOURCE_UID } from '../render/dashboard.ts';
+import { SCRAPE_INTERVAL } from '../render/views.ts';
+import { judgeDatasource, judgeJetStream, judgeTargets, natsPing, type ExpectedTarget } from './probes.ts';
 
 export type Method = 'port-forward' | 'api-proxy';
 export type MethodChoice = Method | 'auto';
+
+/** What a check asks: a health path (as the probes do), or whether the stack does its job. */
+export type Probe =
+  | { kind: 'http'; body?: string }
+  | { kind: 'nats' }
+  | { kind: 'jetstream'; maxMemory: number; maxStorage: number }
+  | { kind: 'targets'; expected: ExpectedTarget[] }
+  | { kind: 'datasource'; user: string; passwordEnv: string };
 
 export interface PlannedCheck {
   /** "runtime /health": the workload and the path, as reports show it. */
@@ -34,8 +48,63 @@ export interface PlannedCheck {
   path: string;
   probes: ('liveness' | 'readiness')[];
   body?: string;
+  /** The functional checks; a health path when absent. */
+  probe?: Probe;
+  /** A longer deadline than the run's, when the answer takes a scrape interval to exist. */
+  deadlineMs?: number;
   /** Set when the check cannot run (e.g. 0 replicas): reported as skipped. */
   skip?: string;
+}
+
+/** Prometheus needs up to two scrape intervals after start to have scraped every target once. */
+const TARGETS_DEADLINE_MS = 2 * parseDuration(SCRAPE_INTERVAL) + 15_000;
+
+/** The checks that the stack works: NATS and JetStream, and with monitoring Prometheus and Grafana. */
+export function functionalChecks(config: Config): PlannedCheck[] {
+  const { nats, monitoring } = config;
+  const check = (name: string, workload: string, port: number, path: string, probe: Probe): PlannedCheck => ({
+    name,
+    workload,
+    service: workload,
+    port,
+    path,
+    probes: [],
+    probe,
+  });
+  const checks = [
+    check('nats client protocol', 'nats', nats.clientPort, '', { kind: 'nats' }),
+    check('nats JetStream limits', 'nats', nats.monitorPort, '/jsz', {
+      kind: 'jetstream',
+      maxMemory: wholeUnits(nats.jetstream.maxMemory)!,
+      maxStorage: wholeUnits(nats.jetstream.maxFile)!,
+    }),
+  ];
+  if (!monitoring.enabled) return checks;
+  const expected: ExpectedTarget[] = [{ job: 'prometheus' }];
+  if (nats.exporter.enabled) expected.push({ job: 'demon-pods', workload: 'nats' });
+  for (const c of config.components)
+    if (c.metrics && c.replicas > 0) expected.push({ job: 'demon-pods', workload: c.name });
+  checks.push(
+    {
+      ...check('prometheus targets', 'prometheus', monitoring.prometheus.port, '/api/v1/targets?state=active', {
+        kind: 'targets',
+        expected,
+      }),
+      deadlineMs: TARGETS_DEADLINE_MS,
+    },
+    check(
+      'grafana data source',
+      'grafana',
+      monitoring.grafana.servicePort,
+      `/api/datasources/uid/${DATASOURCE_UID}/health`,
+      {
+        kind: 'datasource',
+        user: monitoring.grafana.adminUser,
+        passwordEnv: monitoring.grafana.adminPasswordEnv,
+      },
+    ),
+  );
+  return checks;
 }
 
 interface Target {
@@ -135,30 +204,51 @@ export interface HealthRunOptions {
   policy?: RetryPolicy;
   /** The run's redactor: what an app answers is masked before it is cut or kept. */
   mask?: Mask;
+  /** The environment, for the credentials a functional check needs (Grafana's admin password). */
+  env?: Record<string, string | undefined>;
   signal?: AbortSignal;
   /** Before each attempt (with forwardPid) and after it (with outcome): --verbose progress. */
   onAttempt?: (event: CheckEvent) => void | Promise<void>;
 }
 
+/** The judge of a check's HTTP answer: its health path, or what a functional check expects. */
+function judgeOf(check: PlannedCheck, mask: Mask): Judge {
+  const probe = check.probe ?? { kind: 'http' };
+  if (probe.kind === 'jetstream') return judgeJetStream(probe, mask);
+  if (probe.kind === 'targets') return judgeTargets(probe.expected, mask);
+  if (probe.kind === 'datasource') return judgeDatasource(mask);
+  return (status, body) => judgeResponse(status, body, check.body, mask);
+}
+
+/** Basic auth for Grafana's API, from the env var the config names (masked like every secret). */
+function headersOf(check: PlannedCheck, env: Record<string, string | undefined>): Record<string, string> {
+  if (check.probe?.kind !== 'datasource') return {};
+  const password = env[check.probe.passwordEnv] ?? '';
+  return { authorization: `Basic ${Buffer.from(`${check.probe.user}:${password}`).toString('base64')}` };
+}
+
+/** A raw TCP protocol, or a request that needs headers, cannot go through the API server's proxy. */
+const proxyable = (check: PlannedCheck) => check.probe?.kind !== 'nats' && check.probe?.kind !== 'datasource';
+
 async function runCheck(check: PlannedCheck, forward: PortForward, options: HealthRunOptions): Promise<NamedResult> {
   const base = { name: check.name, group: check.workload };
   if (check.skip) return { ...base, status: 'skipped', durationMs: 0, error: check.skip };
-  let method: Method = options.method === 'api-proxy' ? 'api-proxy' : 'port-forward';
+  const mask = options.mask ?? ((text: string) => text);
+  const judge = judgeOf(check, mask);
+  let method: Method = options.method === 'api-proxy' && proxyable(check) ? 'api-proxy' : 'port-forward';
   let fallback = '';
   const viaProxy = async (timeoutMs: number): Promise<AttemptOutcome> => {
     const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
-    const r = await options.kubectl.exec(
-      [
-        'get',
-        '--raw',
-        proxyPath(options.namespace, check.service, check.port, check.path),
-        `--request-timeout=${seconds}s`,
-      ],
-      { timeoutMs: timeoutMs + 2_000 },
-    );
-    return r.timedOut
-      ? { ok: false, detail: `no answer within ${timeoutMs} ms` }
-      : judgeProxyResult(r.exitCode, r.stdout, r.stderr, check.body, options.mask);
+    const path = proxyPath(options.namespace, check.service, check.port, check.path);
+    const r = await options.kubectl.exec(['get', '--raw', path, `--request-timeout=${seconds}s`], {
+      timeoutMs: timeoutMs + 2_000,
+    });
+    if (r.timedOut) return { ok: false, detail: `no answer within ${timeoutMs} ms` };
+    return r.exitCode === 0 ? judge(200, r.stdout) : judgeProxyResult(r.exitCode, r.stdout, r.stderr, check.body, mask);
+  };
+  const viaForward = (port: number, timeoutMs: number): Promise<AttemptOutcome> => {
+    if (check.probe?.kind === 'nats') return natsPing(port, timeoutMs);
+    return httpJudged(`http://127.0.0.1:${port}${check.path}`, timeoutMs, judge, headersOf(check, options.env ?? {}));
   };
   const attempt = async (n: number, timeoutMs: number): Promise<AttemptOutcome> => {
     let outcome: AttemptOutcome;
@@ -166,13 +256,17 @@ async function runCheck(check: PlannedCheck, forward: PortForward, options: Heal
       try {
         const { port, generation } = await forward.ensure();
         await options.onAttempt?.({ check: check.name, attempt: n, method, forwardPid: forward.pid });
-        outcome = await httpGet(`http://127.0.0.1:${port}${check.path}`, timeoutMs, check.body, options.mask);
-        // No HTTP answer at all: the forward itself may be broken; the next attempt starts a new one.
+        outcome = await viaForward(port, timeoutMs);
+        // No answer at all: the forward itself may be broken; the next attempt starts a new one.
         if (outcome.network) forward.invalidate(generation);
       } catch (error) {
         if (!(error instanceof ForwardError)) throw error;
-        if (options.method === 'port-forward' || options.signal?.aborted)
-          return { ok: false, detail: error.message, retryable: false };
+        if (options.method === 'port-forward' || options.signal?.aborted || !proxyable(check)) {
+          const why = proxyable(check)
+            ? error.message
+            : `${error.message} (this check needs a port-forward: the API server's proxy cannot carry it)`;
+          return { ok: false, detail: why, retryable: false };
+        }
         method = 'api-proxy';
         fallback = error.message;
         await options.onAttempt?.({ check: check.name, attempt: n, method });
@@ -185,17 +279,21 @@ async function runCheck(check: PlannedCheck, forward: PortForward, options: Heal
     await options.onAttempt?.({ check: check.name, attempt: n, method, outcome });
     return outcome;
   };
-  const result = await retryUntil(attempt, options.policy ?? DEFAULT_RETRY, { signal: options.signal });
+  const policy = options.policy ?? DEFAULT_RETRY;
+  const deadlineMs = Math.max(policy.deadlineMs, check.deadlineMs ?? 0);
+  const result = await retryUntil(attempt, { ...policy, deadlineMs }, options.signal ? { signal: options.signal } : {});
   const how = fallback ? `api-proxy (port-forward failed: ${fallback})` : method;
-  const error = result.ok
-    ? undefined
-    : `${result.last.detail} (${result.attempts} attempt${result.attempts === 1 ? '' : 's'} in ${(result.durationMs / 1000).toFixed(1)}s via ${method})`;
+  const tries = `${result.attempts} attempt${result.attempts === 1 ? '' : 's'} in ${(result.durationMs / 1000).toFixed(1)}s via ${method}`;
+  const error = result.ok ? undefined : `${result.last.detail} (${tries})`;
+  // A functional check's passing detail says what it found ("JetStream on: ...").
+  const found = result.ok && check.probe ? { detail: result.last.detail } : {};
   return {
     ...base,
     status: result.ok ? 'passed' : 'failed',
     method: how,
     attempts: result.attempts,
     durationMs: result.durationMs,
+    ...found,
     ...(error ? { error } : {}),
   };
 }

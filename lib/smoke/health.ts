@@ -111,9 +111,9 @@ export function probeStatusOk(status: number): boolean {
   return status >= 200 && status < 400;
 }
 
-const MAX_BODY_BYTES = 64 * 1024;
+// Prometheus' target list for a stack is a few KiB; health pages are a line.
+const MAX_BODY_BYTES = 1024 * 1024;
 
-/** The first line of a body, short enough for a report cell. */
 /** Masks secrets in text that left an app (its body, its logs) before anything cuts it. */
 export type Mask = (text: string) => string;
 const asIs: Mask = (text) => text;
@@ -150,16 +150,36 @@ function failure(error: NodeJS.ErrnoException, status?: number): AttemptOutcome 
   return { ok: false, detail, network: true, ...(status ? { status } : {}) };
 }
 
-/** One GET on a fresh connection; never throws, always settles within timeoutMs. */
+/** What an HTTP exchange gave: the status and (bounded) body, or why there was none. */
+export type Exchange = { status: number; body: string } | AttemptOutcome;
+export type Judge = (status: number, body: string) => AttemptOutcome;
+
+/** One GET on a fresh connection, judged; never throws, always settles within timeoutMs. */
 export function httpGet(
   url: string,
   timeoutMs: number,
   bodyMatch?: string,
   mask: Mask = asIs,
 ): Promise<AttemptOutcome> {
+  return httpJudged(url, timeoutMs, (status, body) => judgeResponse(status, body, bodyMatch, mask));
+}
+
+/** One GET, judged by `judge` (JSON APIs: /jsz, Prometheus' targets, Grafana's health). */
+export async function httpJudged(
+  url: string,
+  timeoutMs: number,
+  judge: Judge,
+  headers: Record<string, string> = {},
+): Promise<AttemptOutcome> {
+  const answer = await httpExchange(url, timeoutMs, headers);
+  return 'detail' in answer ? answer : judge(answer.status, answer.body);
+}
+
+/** One GET on a fresh connection: its status and body, or a network failure. */
+export function httpExchange(url: string, timeoutMs: number, headers: Record<string, string> = {}): Promise<Exchange> {
   return new Promise((resolve) => {
     let settled = false;
-    const finish = (outcome: AttemptOutcome) => {
+    const finish = (outcome: Exchange) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -172,33 +192,26 @@ export function httpGet(
     );
     // The lenient parser accepts bare-LF line endings, as the kubelet's Go client does: a check
     // must not fail where the probe with the same path passes.
-    const req = request(
-      url,
-      {
-        agent: false,
-        insecureHTTPParser: true,
-        headers: { connection: 'close', 'user-agent': 'demon-bootstrap-smoke' },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          // Bounded: a health endpoint that streams forever must not fill memory.
-          if (size < MAX_BODY_BYTES) chunks.push(chunk);
-          size += chunk.length;
-          if (size >= MAX_BODY_BYTES)
-            finish(judgeResponse(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), bodyMatch, mask));
-        });
-        res.on('end', () =>
-          finish(judgeResponse(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), bodyMatch, mask)),
-        );
-        res.on('error', (error) => finish(failure(error, res.statusCode)));
-        // A server that dies mid-body closes without 'end': that is a dropped connection, not a pass.
-        res.on('close', () =>
-          finish({ ok: false, status: res.statusCode, detail: 'connection dropped', network: true }),
-        );
-      },
-    );
+    const options = {
+      agent: false,
+      insecureHTTPParser: true,
+      headers: { connection: 'close', 'user-agent': 'demon-bootstrap-smoke', ...headers },
+    };
+    const req = request(url, options, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const answer = () => ({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+      res.on('data', (chunk: Buffer) => {
+        // Bounded: a health endpoint that streams forever must not fill memory.
+        if (size < MAX_BODY_BYTES) chunks.push(chunk);
+        size += chunk.length;
+        if (size >= MAX_BODY_BYTES) finish(answer());
+      });
+      res.on('end', () => finish(answer()));
+      res.on('error', (error) => finish(failure(error, res.statusCode)));
+      // A server that dies mid-body closes without 'end': that is a dropped connection, not a pass.
+      res.on('close', () => finish({ ok: false, status: res.statusCode, detail: 'connection dropped', network: true }));
+    });
     req.on('error', (error) => finish(failure(error)));
     req.end();
   });

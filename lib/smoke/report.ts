@@ -18,6 +18,8 @@ export interface NamedResult {
   group?: string;
   /** How it was checked, e.g. "port-forward" or "api-proxy". */
   method?: string;
+  /** What a passing check found, when that says more than "passed" ("JetStream on: ..."). */
+  detail?: string;
   attempts?: number;
 }
 
@@ -60,6 +62,7 @@ export function maskReport(report: Report, mask: (text: string) => string): Repo
     name: mask(r.name),
     ...(r.error !== undefined ? { error: mask(r.error) } : {}),
     ...(r.method !== undefined ? { method: mask(r.method) } : {}),
+    ...(r.detail !== undefined ? { detail: mask(r.detail) } : {}),
   }));
   return { ...report, results };
 }
@@ -101,7 +104,7 @@ export function reportJUnit(report: Report): string {
   const tests = report.results.length;
   const cases = report.results.map((r) => {
     const attrs = `name="${xmlEscape(r.name)}" classname="${xmlEscape(`${report.name}.${r.group ?? report.name}`)}" time="${seconds(r.durationMs)}"`;
-    const props = [r.method && `method=${r.method}`, r.attempts !== undefined && `attempts=${r.attempts}`]
+    const props = [r.method && `method=${r.method}`, r.attempts !== undefined && `attempts=${r.attempts}`, r.detail]
       .filter(Boolean)
       .join(', ');
     const out = props ? `\n      <system-out>${xmlEscape(props)}</system-out>` : '';
@@ -139,14 +142,14 @@ const ICON: Record<ResultStatus, string> = { passed: '✅ passed', failed: '❌ 
 export function reportMarkdown(report: Report): string {
   const rows = report.results.map(
     (r) =>
-      `| ${cell(r.name)} | ${ICON[r.status]} | ${cell(r.method ?? '')} | ${r.attempts ?? ''} | ${(r.durationMs / 1000).toFixed(1)}s | ${cell(r.error ?? '')} |`,
+      `| ${cell(r.name)} | ${ICON[r.status]} | ${cell(r.method ?? '')} | ${r.attempts ?? ''} | ${(r.durationMs / 1000).toFixed(1)}s | ${cell(r.error ?? r.detail ?? '')} |`,
   );
   return [
     `### ${headline(report)}`,
     '',
     `Started ${report.startedAt}, took ${(report.durationMs / 1000).toFixed(1)}s.`,
     '',
-    '| check | status | method | attempts | duration | error |',
+    '| check | status | method | attempts | duration | error or finding |',
     '|---|---|---|---|---|---|',
     ...rows,
     '',

@@ -1,7 +1,8 @@
 /**
  * The smoke run, shared by scripts/smoke.mts and the nightly, as three step lists:
  *   prerequisites: config -> cluster -> wait for workloads   (the first failure ends them)
- *   checks:        health checks -> image digests            (each runs, whatever the other did)
+ *   checks:        health checks -> function checks -> container restarts -> image digests
+ *                  (each runs, whatever the others did)
  *   evidence:      reports -> diagnostics bundle             (always: a red run is when they matter)
  * Bad usage and interrupts stop the run; anything else is a failed result, so the verdict is
  * computed from every step and can never say PASSED over one that failed.
@@ -14,9 +15,11 @@ import {
   clusterStep,
   configStep,
   digestStep,
+  functionStep,
   healthStep,
   readyStep,
   reportsStep,
+  restartsStep,
   type Run,
   type SmokeOptions,
 } from './steps.ts';
@@ -32,7 +35,7 @@ export interface SmokeOutcome {
 export async function runSmoke(options: SmokeOptions): Promise<SmokeOutcome> {
   const startedAt = options.startedAt ?? new Date();
   const signal = options.signal ?? options.context.session.signal;
-  const run: Run = { options: { ...options, signal }, boot: options.context, checks: [], results: [] };
+  const run: Run = { options: { ...options, signal }, boot: options.context, checks: [], functional: [], results: [] };
   const records: StepRecord[] = [];
   // An interrupt stops whatever step is running (the wait and the forwards stop themselves
   // through the same signal).
@@ -75,11 +78,11 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeOutcome> {
     }
   }
   if (ready) {
-    const checks = [healthStep];
+    const checks = [healthStep, functionStep, restartsStep];
     if (run.lock) checks.push(digestStep);
     for (const step of checks) await attempt(step);
   } else {
-    for (const check of run.checks)
+    for (const check of [...run.checks, ...run.functional])
       run.results.push({
         name: check.name,
         group: check.workload,

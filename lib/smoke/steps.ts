@@ -25,6 +25,7 @@ import {
 } from './report.ts';
 import {
   checkDigests,
+  functionalChecks,
   planChecks,
   runHealthChecks,
   stackPods,
@@ -33,6 +34,7 @@ import {
 } from './checks.ts';
 import type { Output } from '../core/output.ts';
 import type { Step } from '../core/steps.ts';
+import { describeOom, oomKills } from '../wait/podstatus.ts';
 import { waitForWorkloads } from '../wait/wait.ts';
 
 export interface SmokeOptions {
@@ -58,6 +60,8 @@ export interface Run {
   boot: BootstrapContext;
   lock?: Lock;
   checks: PlannedCheck[];
+  /** The checks that the stack does its job (NATS, JetStream, Prometheus, Grafana). */
+  functional: PlannedCheck[];
   results: NamedResult[];
   report?: Report;
   dir?: string;
@@ -124,11 +128,12 @@ export const configStep: Step<Run> = {
   async run(run) {
     run.boot.plan ??= smokePlan(run.boot.planInputs, (line) => run.options.output.line(`warning: ${line}`));
     run.checks = planChecks(run.boot.config);
+    run.functional = functionalChecks(run.boot.config);
     if (run.options.lockFile) run.lock = readLock(run.options.lockFile);
     const pins = run.lock
       ? `, ${Object.keys(run.lock.images).length} images pinned in ${run.options.lockFile}`
       : ', no lock: digest check skipped';
-    return `${run.checks.length} health checks planned${pins}`;
+    return `${run.checks.length} health checks and ${run.functional.length} function checks planned${pins}`;
   },
 };
 
@@ -155,27 +160,59 @@ export const readyStep = asResult('wait for workloads', 'workloads ready', ({ bo
   });
 });
 
-export const healthStep: Step<Run> = {
-  name: 'health checks',
+/** Runs planned checks, all at once; their results join the run's, and any failure fails the step. */
+function checksStep(name: string, pick: (run: Run) => PlannedCheck[], what: string): Step<Run> {
+  return {
+    name,
+    async run(run) {
+      const from = run.results.length;
+      const { options: o, boot: c } = run;
+      run.results.push(
+        ...(await runHealthChecks(pick(run), {
+          kubectl: c.kubectl,
+          namespace: c.config.namespace,
+          method: o.method,
+          mask: (text) => c.session.redactor.mask(text),
+          env: c.session.env,
+          policy: { ...DEFAULT_RETRY, deadlineMs: o.checkTimeoutMs ?? DEFAULT_RETRY.deadlineMs },
+          onAttempt: (e) =>
+            o.output.verbose(
+              `${e.check}: attempt ${e.attempt} via ${e.method}${e.outcome ? `: ${e.outcome.detail}` : ''}`,
+            ),
+          ...(o.signal ? { signal: o.signal } : {}),
+        })),
+      );
+      failIfAny(run, from, what);
+      const methods = [...new Set(run.results.slice(from).map((r) => r.method))].join(', ');
+      return `${run.results.length - from} passed (${methods})`;
+    },
+  };
+}
+
+export const healthStep = checksStep('health checks', (run) => run.checks, 'health checks');
+
+/** NATS speaks its protocol, JetStream has its limits; with monitoring, Prometheus and Grafana work. */
+export const functionStep = checksStep('function checks', (run) => run.functional, 'function checks');
+
+/** A container the kernel killed for memory passes its probes again after the restart: not healthy. */
+export const restartsStep: Step<Run> = {
+  name: 'container restarts',
   async run(run) {
     const from = run.results.length;
-    const { options: o, boot: c } = run;
-    run.results.push(
-      ...(await runHealthChecks(run.checks, {
-        kubectl: c.kubectl,
-        namespace: c.config.namespace,
-        signal: o.signal,
-        method: o.method,
-        mask: (text) => c.session.redactor.mask(text),
-        policy: { ...DEFAULT_RETRY, deadlineMs: o.checkTimeoutMs ?? DEFAULT_RETRY.deadlineMs },
-        onAttempt: (e) =>
-          o.output.verbose(
-            `${e.check}: attempt ${e.attempt} via ${e.method}${e.outcome ? `: ${e.outcome.detail}` : ''}`,
-          ),
-      })),
-    );
-    failIfAny(run, from, 'health checks');
-    return `${run.results.length - from} passed (${[...new Set(run.results.slice(from).map((r) => r.method))].join(', ')})`;
+    const kills = oomKills(await stackPods(run.boot.kubectl, run.boot.config.namespace));
+    for (const kill of kills) {
+      run.results.push({
+        name: `${kill.pod} ${kill.container} memory`,
+        group: kill.pod,
+        status: 'failed',
+        durationMs: 0,
+        error: `${describeOom(kill)}; raise its memory limit or lower what it keeps in memory`,
+      });
+    }
+    if (kills.length === 0)
+      run.results.push({ name: 'no container OOMKilled', group: 'restarts', status: 'passed', durationMs: 0 });
+    failIfAny(run, from, 'containers');
+    return 'no container was OOMKilled';
   },
 };
 

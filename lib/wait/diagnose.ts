@@ -4,7 +4,7 @@
  * that cannot be fetched says so instead of hiding the original failure.
  */
 import type { Kubectl } from '../tools/kubectl.ts';
-import type { Finding } from './podstatus.ts';
+import type { Finding, Pod } from './podstatus.ts';
 
 export interface KubeEvent {
   type?: string;
@@ -48,6 +48,31 @@ export async function podEvents(kubectl: Kubectl, namespace: string, pod: string
   return list.items;
 }
 
+async function claimDiagnosis(kubectl: Kubectl, namespace: string, pod: string): Promise<string[]> {
+  try {
+    const spec = await kubectl.json<Pod>(['get', 'pod', pod, '-n', namespace]);
+    const claims = (spec.spec?.volumes ?? []).flatMap((v) =>
+      v.persistentVolumeClaim ? [v.persistentVolumeClaim.claimName] : [],
+    );
+    const lines: string[] = [];
+    for (const claim of claims) {
+      const events = await kubectl.json<{ items: KubeEvent[] }>([
+        'get',
+        'events',
+        '-n',
+        namespace,
+        '--field-selector',
+        `involvedObject.kind=PersistentVolumeClaim,involvedObject.name=${claim}`,
+      ]);
+      const text = formatEvents(events.items, 3);
+      lines.push(`  claim ${claim}:`, ...(text.length ? text.map((e) => `    ${e}`) : ['    (no events)']));
+    }
+    return lines;
+  } catch (error) {
+    return [`  (claims unavailable: ${(error as Error).message.split('\n')[0]})`];
+  }
+}
+
 export async function diagnoseFinding(kubectl: Kubectl, namespace: string, finding: Finding): Promise<string> {
   const lines = [
     `  ${finding.pod ? `pod ${finding.pod}` : 'workload'}${finding.container ? `, container ${finding.container}` : ''}: ${finding.reason}: ${finding.message}`,
@@ -58,6 +83,11 @@ export async function diagnoseFinding(kubectl: Kubectl, namespace: string, findi
     if (events.length) lines.push('  events:', ...events.map((e) => `    ${e}`));
   } catch (error) {
     lines.push(`  (events unavailable: ${(error as Error).message.split('\n')[0]})`);
+  }
+  // "pod has unbound immediate PersistentVolumeClaims" names no claim: name each, with its
+  // own events ("no persistent volumes available for this claim and no storage class is set").
+  if (finding.cause === 'unschedulable' && /PersistentVolumeClaim/.test(finding.message)) {
+    lines.push(...(await claimDiagnosis(kubectl, namespace, finding.pod)));
   }
   if (finding.container && finding.cause !== 'image-pull' && finding.cause !== 'unschedulable') {
     const args = [

@@ -37,6 +37,10 @@ export interface Snapshot {
 export interface Pod {
   kind: 'Pod';
   metadata: { name: string; namespace?: string; labels?: Record<string, string>; deletionTimestamp?: string };
+  spec?: {
+    containers?: { name: string; resources?: { limits?: { memory?: string } } }[];
+    volumes?: { name: string; persistentVolumeClaim?: { claimName: string } }[];
+  };
   status?: {
     phase?: string;
     conditions?: Condition[];
@@ -133,8 +137,10 @@ export function podFindings(pod: Pod): Finding[] {
   const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
   for (const status of statuses) {
     const waiting = status.state?.waiting;
-    const reason = waiting?.reason ?? '';
-    const base = { pod: name, container: status.name, reason, message: waiting?.message ?? reason };
+    const exited = status.state?.terminated;
+    // A container that exited (not waiting) says why through its termination: never a blank.
+    const reason = waiting?.reason ?? exited?.reason ?? (exited ? `exited ${exited.exitCode ?? '?'}` : '');
+    const base = { pod: name, container: status.name, reason, message: waiting?.message ?? exited?.message ?? reason };
     if (PULL_REASONS.has(reason)) findings.push({ cause: 'image-pull', ...base });
     else if (CONFIG_REASONS.has(reason)) findings.push({ cause: 'config-error', ...base });
     else if (crashLooping(status)) {
@@ -142,7 +148,8 @@ export function podFindings(pod: Pod): Finding[] {
       const detail = last
         ? `last exit code ${last.exitCode}${last.reason ? ` (${last.reason})` : ''}, restarted ${status.restartCount} times`
         : `restarted ${status.restartCount} times`;
-      findings.push({ cause: 'crash-loop', ...base, message: detail, previousLogs: true });
+      // Waiting to restart: the crash is in the previous run's log. Just exited: in this one's.
+      findings.push({ cause: 'crash-loop', ...base, message: detail, previousLogs: !status.state?.terminated });
     } else if (status.state?.running && !status.ready && (pod.status?.containerStatuses ?? []).includes(status)) {
       findings.push({
         cause: 'readiness',
@@ -153,6 +160,31 @@ export function podFindings(pod: Pod): Finding[] {
     }
   }
   return findings;
+}
+
+export interface OomKill {
+  pod: string;
+  container: string;
+  restarts: number;
+  /** The container's memory limit, when the pod spec is at hand. */
+  limit?: string;
+}
+
+/** Containers the kernel killed for memory (OOMKilled), now or before their last restart. */
+export function oomKills(pods: Pod[]): OomKill[] {
+  return pods.flatMap((pod) =>
+    (pod.status?.containerStatuses ?? [])
+      .filter((s) => s.lastState?.terminated?.reason === 'OOMKilled' || s.state?.terminated?.reason === 'OOMKilled')
+      .map((s) => {
+        const limit = pod.spec?.containers?.find((c) => c.name === s.name)?.resources?.limits?.memory;
+        return { pod: pod.metadata.name, container: s.name, restarts: s.restartCount, ...(limit ? { limit } : {}) };
+      }),
+  );
+}
+
+export function describeOom(kill: OomKill): string {
+  const limit = kill.limit ? ` (memory limit ${kill.limit})` : '';
+  return `pod ${kill.pod} container ${kill.container} was OOMKilled${limit} and restarted ${kill.restarts} time${kill.restarts === 1 ? '' : 's'}`;
 }
 
 /** Workload-level failures: a rollout past its deadline, or pods the API refused to create. */

@@ -12,7 +12,9 @@ import { isWorkload, type WorkloadRef } from '../render/manifests.ts';
 import { PART_OF_SELECTOR } from '../render/names.ts';
 import { WorkloadWatch } from './watch.ts';
 import {
+  describeOom,
   findingKey,
+  oomKills,
   podFindings,
   workloadFindings,
   workloadProgress,
@@ -170,8 +172,13 @@ export async function waitForWorkloads(
         options.onProgress?.(`${watch.ended}; polling instead`);
       }
       if (!watching) polled = await snapshot(kubectl, namespace);
-      last = assess(watching ? watch!.snapshot(polled) : polled, expected);
-      if (last.pending.length === 0) return `${expected.length} workloads ready`;
+      const seen = watching ? watch!.snapshot(polled) : polled;
+      last = assess(seen, expected);
+      if (last.pending.length === 0) {
+        // Ready, but a container the kernel killed for memory will be killed again: say so.
+        const kills = oomKills(seen.pods);
+        return `${expected.length} workloads ready${kills.length ? `; warning: ${kills.map(describeOom).join('; ')}` : ''}`;
+      }
       const fatal = grace.expired(
         last.findings.map((f) => f.finding),
         now(),

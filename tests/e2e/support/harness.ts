@@ -15,6 +15,8 @@ export interface Harness {
   registry: string;
   registryUser: string;
   registryPassword: string;
+  /** The file holding it (for tools that read a password from a file, never argv). */
+  registryPasswordFile: string;
   /** The environment the scripts under test run with. */
   env: Record<string, string>;
 }
@@ -36,6 +38,7 @@ export function harness(): Harness {
     registry: vars.DEMON_E2E_REGISTRY!,
     registryUser: vars.DEMON_E2E_REGISTRY_USER!,
     registryPassword: password,
+    registryPasswordFile: vars.DEMON_E2E_REGISTRY_PASSWORD_FILE!,
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/root',

@@ -9,7 +9,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyObjects, ensureNamespace, look } from '../../../lib/bootstrap/converge.ts';
 import { EMPTY_INVENTORY, inventoryObject, recordApplied, refOf } from '../../../lib/bootstrap/inventory.ts';
-import { parseConfig } from '../../../lib/config/load.ts';
+import { loadConfig, parseConfig } from '../../../lib/config/load.ts';
+import { stringify } from 'yaml';
+import { runScript } from '../../helpers/cli.ts';
+import { e2eConfig } from './config.ts';
+import { buildStack } from './images.ts';
 import { ProcessRunner, type RunOptions, type RunResult, type Runner } from '../../../lib/core/exec.ts';
 import { Redactor } from '../../../lib/core/redact.ts';
 import { buildPlan, planInputs } from '../../../lib/render/plan.ts';
@@ -81,4 +85,33 @@ save('converge-dry-run-conflict.stderr', recorder.last!.stderr);
 await k.apply(objects, { dryRun: true, force: true });
 save('converge-dry-run.stdout', recorder.last!.stdout);
 deleteNamespace(h, NAMESPACE);
-console.log(`recorded into ${RECORDED}`);
+
+// A stack that is up and ready (stand-in images through a pull Secret), deployed by the real
+// script: the look and the unchanged apply of a re-run. Secret values are replaced on saving.
+const READY_NAMESPACE = 'rec-ready';
+const scrub = (stdout: string) => {
+  const list = JSON.parse(stdout) as { items?: { kind: string; data?: Record<string, string> }[] };
+  for (const item of list.items ?? []) {
+    if (item.kind === 'Secret' && item.data)
+      for (const key of Object.keys(item.data)) item.data[key] = Buffer.from(`recorded-${key}`).toString('base64');
+  }
+  return `${JSON.stringify(list, null, 2)}\n`;
+};
+deleteNamespace(h, READY_NAMESPACE);
+kubectl(h, ['wait', '--for=delete', `namespace/${READY_NAMESPACE}`, '--timeout=120s']);
+const readyConfig = e2eConfig(h, { namespace: READY_NAMESPACE, images: buildStack(h, 'rec-ready') });
+const readyFile = join(RECORDED, 'converge-ready-config.yaml');
+writeFileSync(
+  readyFile,
+  `# The config of converge-look-ready.stdout and converge-apply-ready.stdout (record-converge.ts)\n${stringify(readyConfig)}`,
+);
+const first = runScript('bootstrap.mts', ['--config', readyFile], h.env);
+if (first.code !== 0) throw new Error(`bootstrap of ${READY_NAMESPACE} failed:\n${first.stderr}`);
+const readyPlan = buildPlan(planInputs({ env: h.env, redactor }, loadConfig(readyFile), readyFile));
+const readyObjects = [...readyPlan.secrets, ...readyPlan.manifests];
+await look(k, readyPlan.namespace[0]!, readyObjects);
+save('converge-look-ready.stdout', scrub(recorder.last!.stdout));
+await applyObjects(k, readyObjects, { force: false });
+save('converge-apply-ready.stdout', scrub(recorder.last!.stdout));
+deleteNamespace(h, READY_NAMESPACE);
+console.log(`recorded ${READY_NAMESPACE} into ${RECORDED}`);

@@ -1,0 +1,3 @@
+module demon-e2e/grafana-standin
+
+go 1.24
