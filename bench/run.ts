@@ -19,6 +19,7 @@ const want = (name: string) => wanted.length === 0 || wanted.includes(name);
 const results: BenchResult[] = [];
 
 if (want('dry-run')) results.push(...benchDryRun());
+if (want('history')) results.push(...(await import('./history.ts')).benchHistory());
 const clusterUp = existsSync(join(STATE, 'env.sh'));
 const skipped = (name: string) =>
   console.log(`${name}: skipped, the e2e cluster is not up (${STATE}/env.sh missing; run \`npm run cluster:up\`)`);

@@ -2,6 +2,7 @@
  * Runs the uvu suites and ends with the line CI reads: "N passed, N failed".
  *   tsx tests/run.ts           unit suites (tests/*.test.ts): no daemon, no cluster
  *   tsx tests/run.ts --e2e     the real-infrastructure lane (tests/e2e/*.test.ts)
+ *   tsx tests/run.ts --browser the page as a person sees it, in headless Chromium (tests/browser/*.test.ts)
  *   tsx tests/run.ts FILTER    only suites whose file name contains FILTER
  */
 import { readdirSync } from 'node:fs';
@@ -12,8 +13,9 @@ import { run } from 'uvu/run';
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const e2e = args.includes('--e2e');
+const browser = args.includes('--browser');
 const filter = args.find((arg) => !arg.startsWith('--'));
-const dir = e2e ? join(here, 'e2e') : here;
+const dir = e2e ? join(here, 'e2e') : browser ? join(here, 'browser') : here;
 const files = readdirSync(dir)
   .filter((name) => name.endsWith('.test.ts') && (!filter || name.includes(filter)))
   .sort();

@@ -5,12 +5,14 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
+import { loadConfig } from '../lib/config/load.ts';
 import { REPO_ROOT } from '../lib/core/session.ts';
 
 interface Workflow {
   name: string;
   on: Record<string, unknown>;
   permissions?: Record<string, string>;
+  concurrency?: Record<string, unknown>;
   jobs: Record<
     string,
     {
@@ -70,6 +72,38 @@ workflows('nightly: off-peak schedule plus manual runs, kind, Node 20, evidence 
   assert.match(runs(w), /actions\/workflows\/nightly.yml\/enable/);
   assert.is(steps.find((s) => s.run?.includes('nightly.mts'))!.env!.GHCR_TOKEN, '${{ secrets.GITHUB_TOKEN }}');
 });
+workflows(
+  'nightly: the history is restored before the run and saved after it whatever happened, at nightly.history',
+  () => {
+    const w = load('nightly.yml');
+    const steps = w.jobs.nightly!.steps;
+    const restoreAt = steps.findIndex((s) => s.uses?.startsWith('actions/cache/restore@'));
+    const nightlyAt = steps.findIndex((s) => s.run?.includes('scripts/nightly.mts'));
+    const saveAt = steps.findIndex((s) => s.uses?.startsWith('actions/cache/save@'));
+    assert.ok(restoreAt >= 0 && saveAt >= 0, 'a cache restore and a cache save step');
+    assert.ok(restoreAt < nightlyAt && nightlyAt < saveAt, 'restore, then the nightly, then save');
+    const save = steps[saveAt]!;
+    assert.is(save.if, 'always()', 'a failed nightly is history too: "repeated failure" needs it');
+    // The same file the nightly appends to: nightly.history of the config the workflow passes.
+    const configFile = /--config (\S+)/.exec(steps[nightlyAt]!.run!)![1]!;
+    const { history } = loadConfig(join(REPO_ROOT, configFile)).nightly;
+    const restoreWith = steps[restoreAt]!.with! as Record<string, string>;
+    const saveWith = save.with! as Record<string, string>;
+    assert.is(restoreWith.path, history);
+    assert.is(saveWith.path, history);
+    // Entries are immutable: a key of this run and attempt, under the prefix restore falls back to
+    // (the newest entry that matches it).
+    assert.match(saveWith.key!, /\$\{\{ github\.run_id \}\}/);
+    assert.match(saveWith.key!, /\$\{\{ github\.run_attempt \}\}/);
+    assert.ok(restoreWith['restore-keys'], 'restore falls back to a prefix');
+    assert.ok(saveWith.key!.startsWith(restoreWith['restore-keys']!), 'what is saved is what the next run restores');
+    // One nightly at a time, none cancelled: no two runs restore and save across each other.
+    assert.equal(w.concurrency, { group: 'nightly', 'cancel-in-progress': false });
+    // The uploaded evidence holds the history and each run's page.
+    const upload = steps.find((s) => s.uses?.startsWith('actions/upload-artifact'))!;
+    assert.ok(history.startsWith(String(upload.with!.path)), `${history} is under the uploaded ${upload.with!.path}`);
+  },
+);
 workflows('images: on pushes to main, pushes with packages: write and uploads the lock', () => {
   const w = load('images.yml');
   assert.equal((w.on.push as { branches: string[] }).branches, ['main']);

@@ -3,18 +3,28 @@
  * (first after passes) or a repeated one, a recovery, and each step's duration against the
  * median of the last 7 runs.
  */
-import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { z } from 'zod';
 
-export interface HistoryEntry {
-  time: string;
-  commit: string;
-  result: 'passed' | 'failed';
-  failingStep?: string;
+/**
+ * The shape of a line. The file travels (a cache, a downloaded artifact, someone's own
+ * collection), so a line of another shape is skipped like a torn one, rather than reaching a
+ * summary or the page as something else. Unknown keys are dropped: newer lines still read.
+ */
+const entrySchema = z.object({
+  time: z.string(),
+  commit: z.string(),
+  result: z.enum(['passed', 'failed']),
+  failingStep: z.string().optional(),
   /** step name -> duration in ms */
-  steps: Record<string, number>;
-  runDir?: string;
-}
+  steps: z.record(z.string(), z.number().nonnegative()),
+  runDir: z.string().optional(),
+  /** The CI run's page (GitHub Actions), for when the run directory is not at hand. */
+  url: z.string().optional(),
+});
+
+export type HistoryEntry = z.infer<typeof entrySchema>;
 
 export const MEDIAN_WINDOW = 7;
 
@@ -31,16 +41,25 @@ export function readHistory(file: string): HistoryEntry[] {
     .filter(Boolean)
     .flatMap((line) => {
       try {
-        return [JSON.parse(line) as HistoryEntry];
+        const entry = entrySchema.safeParse(JSON.parse(line));
+        return entry.success ? [entry.data] : [];
       } catch {
         return [];
       }
     });
 }
 
-export function appendHistory(file: string, entry: HistoryEntry): void {
+/**
+ * Adds the run and keeps only the newest `keep` runs, so a history carried from run to run
+ * (the GitHub cache) stays small. The file is replaced whole through a rename: a run killed
+ * mid-write leaves the previous history, never half of a new one.
+ */
+export function appendHistory(file: string, entry: HistoryEntry, keep: number): void {
   mkdirSync(dirname(file), { recursive: true });
-  appendFileSync(file, `${JSON.stringify(entry)}\n`);
+  const kept = [...readHistory(file), entry].slice(-keep);
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, kept.map((e) => `${JSON.stringify(e)}\n`).join(''));
+  renameSync(temporary, file);
 }
 
 export interface Classification {

@@ -5,6 +5,8 @@
  */
 import { compareDurations, classify, type Classification, type HistoryEntry } from './history.ts';
 import { formatDuration, type StepRecord } from '../core/steps.ts';
+import { mermaidTrend } from './mermaid.ts';
+import { currentStreak, streakText } from './streak.ts';
 
 export interface NightlyOutcome {
   passed: boolean;
@@ -16,7 +18,7 @@ export interface NightlyOutcome {
 export function nightlyOutcome(
   records: StepRecord[],
   previous: HistoryEntry[],
-  meta: { time: string; commit: string; runDir: string },
+  meta: { time: string; commit: string; runDir: string; url?: string },
 ): NightlyOutcome {
   const failing = records.find((r) => !r.ok);
   const entry: HistoryEntry = {
@@ -26,6 +28,7 @@ export function nightlyOutcome(
     ...(failing ? { failingStep: failing.name } : {}),
     steps: Object.fromEntries(records.map((r) => [r.name, r.durationMs])),
     runDir: meta.runDir,
+    ...(meta.url ? { url: meta.url } : {}),
   };
   return {
     passed: !failing,
@@ -54,16 +57,20 @@ export function nightlySummary(
     return `| ${r.ok ? '✓' : '✗'} ${escape(r.name)} | ${formatDuration(r.durationMs)} | ${versus} | ${escape(r.ok ? (r.outcome ?? '') : (r.error ?? 'failed'))} |`;
   });
   const failure = records.find((r) => !r.ok);
+  const history = [...previous, outcome.entry];
+  const trend = mermaidTrend(history);
   return [
     `# Nightly ${verdict}`,
     '',
     `- run: ${outcome.entry.time}, commit ${outcome.entry.commit}`,
     `- ${outcome.classification.text}`,
+    `- streak: ${streakText(currentStreak(history))}`,
     '',
     '| step | duration | median of last 7 runs | outcome |',
     '|---|---|---|---|',
     ...rows,
     ...(failure ? ['', '## What failed', '', '```', failure.error ?? 'failed', '```'] : []),
+    ...(trend.length ? ['', '## Trend', '', ...trend] : []),
     '',
     '## Evidence in this directory',
     '',
