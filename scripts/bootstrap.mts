@@ -108,7 +108,7 @@ await runMain(async (main) => {
   const verdict =
     context.changed === 0
       ? 'unchanged: the cluster already matched the config'
-      : `${context.changed} objects created, changed or pruned`;
+      : `${context.changed} ${context.changed === 1 ? 'object' : 'objects'} created, changed or pruned`;
   session.output.line(`bootstrap done in ${formatDuration(Math.round(performance.now() - started))}: ${verdict}`);
   session.output.line('reach the services with:');
   for (const hint of accessHints(context.plan!, context.kubectl.target.context, config.namespace))

@@ -74,4 +74,61 @@ diff('a namespace that does not exist yet: everything would be created (nothing 
   assert.equal(diffSummary(result).text, '12 to create, 0 to change, 0 unchanged, 0 to prune');
   assert.is(runner.calls.length, 1);
 });
+diff('a StatefulSet whose claim templates change: shown as replaced (it is ours), the rest still dry-run', async () => {
+  const plan = planWith('recorded-token-value');
+  const objects = [...plan.secrets, ...plan.manifests];
+  const dryRuns: string[] = [];
+  const runner = new FakeRunner()
+    .on((a) => a[3] === 'get', { stdout: recorded('converge-look-present.stdout') })
+    .on(
+      (a) => a.includes('--dry-run=server'),
+      (_argv, options) => {
+        dryRuns.push(options!.input!);
+        return /kind: StatefulSet/.test(options!.input!)
+          ? { exitCode: 1, stderr: recorded('converge-apply-immutable-statefulset.stderr') }
+          : { stdout: recorded('converge-dry-run.stdout') };
+      },
+    );
+  const kubectl = new Kubectl(runner, { context: 'demon-e2e' });
+  const result = await diffPlan(kubectl, objects, await look(kubectl, plan.namespace[0]!, objects), {
+    force: false,
+    pruneVolumes: false,
+  });
+  assert.equal(result.replace, ['StatefulSet nats']);
+  assert.is(dryRuns.length, 2);
+  assert.not.match(dryRuns[1]!, /kind: StatefulSet/);
+  assert.match(formatDiff(result), /~ StatefulSet nats \(replace: .*pods and volumes are kept\)/);
+  assert.equal(diffSummary(result), { text: '0 to create, 1 to change, 10 unchanged, 0 to prune', changes: 1 });
+});
+diff('a listed object made again by hand is not promised as a deletion: the prune would leave it', async () => {
+  const dropped = parseConfig({ ...config, components: config.components.filter((c) => c.name !== 'engine') });
+  const plan = buildPlan(
+    planInputs(
+      { env: { DEMON_RECORDED_TOKEN: 'recorded-token-value' }, redactor: new Redactor() },
+      dropped,
+      'config/demon.yaml',
+    ),
+  );
+  const objects = [...plan.secrets, ...plan.manifests];
+  // The engine Service was deleted and re-made with kubectl create: our label, not our manager.
+  const live = JSON.parse(recorded('converge-look-present.stdout')) as {
+    items: { kind: string; metadata: { name: string; managedFields?: unknown[] } }[];
+  };
+  const service = live.items.find((o) => o.kind === 'Service' && o.metadata.name === 'engine')!;
+  service.metadata.managedFields = [{ manager: 'kubectl-create', operation: 'Update' }];
+  const runner = new FakeRunner()
+    .on((a) => a[3] === 'get', { stdout: JSON.stringify(live) })
+    .on((a) => a.includes('--dry-run=server'), { stdout: recorded('converge-dry-run.stdout') });
+  const kubectl = new Kubectl(runner, { context: 'demon-e2e' });
+  const result = await diffPlan(kubectl, objects, await look(kubectl, plan.namespace[0]!, objects), {
+    force: false,
+    pruneVolumes: false,
+  });
+  assert.equal(result.prune, ['Deployment engine']);
+  assert.equal(result.notOurs, ['Service engine']);
+  assert.match(
+    formatDiff(result),
+    /^- Deployment engine \(prune: delete\)\n= Service engine \(prune leaves it: no longer ours\)\n$/m,
+  );
+});
 diff.run();

@@ -56,6 +56,15 @@ inventory('written and read back: created, adopted and retained lists', () => {
   assert.ok(sameInventory(readInventory([object], 'rec'), inv));
   assert.is(readInventory(LIVE, 'rec')!.created.length, 11);
 });
+inventory('a volume prune kept, back in the config, is ours again: created, so a later prune may delete it', () => {
+  const pvc = ref('PersistentVolumeClaim', 'prometheus-data');
+  const kept = { created: [], adopted: [], retained: [pvc] };
+  const back = recordApplied(kept, [], [pvc, ref('Deployment', 'prometheus')]);
+  assert.equal(back.created, [pvc]);
+  assert.equal(back.adopted, [ref('Deployment', 'prometheus')]);
+  assert.equal(back.retained, []);
+  assert.equal(prunePlan(back, [], true).delete, [pvc], 'with --prune-volumes it goes, never "released"');
+});
 inventory('ownership needs our label and our field manager: a same-named object made by hand is not ours', () => {
   const engine = LIVE.find((o) => o.kind === 'Deployment' && o.metadata.name === 'engine')!;
   assert.ok(ownedByUs(engine));

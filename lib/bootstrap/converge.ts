@@ -13,7 +13,7 @@ import type { K8sObject } from '../render/manifests.ts';
 import { CREATED_BY, FIELD_MANAGER, MANAGED_BY } from '../render/names.ts';
 import { CommandError } from '../core/exec.ts';
 import { lastLine, objectKey, type Kubectl, type LiveObject } from '../tools/kubectl.ts';
-import { inventoryStub, readInventory, type Inventory } from './inventory.ts';
+import { inventoryStub, ownedByUs, readInventory, type Inventory } from './inventory.ts';
 
 export type Outcome = 'created' | 'configured' | 'unchanged';
 
@@ -198,6 +198,22 @@ async function replaceStatefulSets(
   return names;
 }
 
+/** A dry run met StatefulSets whose immutable fields change: a real run would replace them. */
+export class ImmutableError extends Error {
+  constructor(readonly names: string[]) {
+    super(`StatefulSet ${names.join(', ')} cannot change in place`);
+    this.name = 'ImmutableError';
+  }
+}
+
+/** Whether the StatefulSet the look saw is ours, so that a run may replace it. */
+export function ownsStatefulSet(seen: Look, namespace: string): (name: string) => boolean {
+  return (name) => {
+    const live = seen.live.get(objectKey({ kind: 'StatefulSet', metadata: { name, namespace } }));
+    return live !== undefined && ownedByUs(live);
+  };
+}
+
 export interface ApplyOptions {
   force: boolean;
   dryRun?: boolean;
@@ -219,7 +235,8 @@ export async function applyObjects(
   } catch (error) {
     if (!(error instanceof CommandError)) throw error;
     const immutable = [...error.stderr.matchAll(IMMUTABLE_STATEFULSET)].map((m) => m[1]!);
-    if (immutable.length && !dryRun && options.ownsStatefulSet) {
+    if (immutable.length && dryRun) throw new ImmutableError(immutable);
+    if (immutable.length && options.ownsStatefulSet) {
       const namespace = objects[0]?.metadata.namespace ?? '';
       for (const name of await replaceStatefulSets(kubectl, immutable, namespace, options.ownsStatefulSet))
         options.onReplace?.(name);

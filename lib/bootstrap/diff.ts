@@ -9,9 +9,9 @@ import { createTwoFilesPatch } from 'diff';
 import { stringify } from 'yaml';
 import type { K8sObject } from '../render/manifests.ts';
 import { objectKey, valueDigest, type Kubectl, type LiveObject } from '../tools/kubectl.ts';
-import { applyObjects, ConflictError, type Look } from './converge.ts';
+import { applyObjects, ConflictError, ImmutableError, ownsStatefulSet, type Look } from './converge.ts';
 import { refKey, refOf } from './inventory.ts';
-import { prunePlan } from './prune.ts';
+import { classifyPrune, prunePlan } from './prune.ts';
 
 export type Change = 'create' | 'change' | 'unchanged';
 
@@ -30,6 +30,12 @@ export interface DiffResult {
   namespace?: string;
   prune: string[];
   keep: string[];
+  /** Listed in the inventory, but made again by hand or relabelled: the prune leaves them. */
+  notOurs: string[];
+  /** Adopted objects the plan dropped: the run stops tracking them, nothing is deleted. */
+  release: string[];
+  /** Our StatefulSets whose immutable fields change: the run re-creates them, pods and volumes kept. */
+  replace: string[];
   conflicts: string[];
 }
 
@@ -68,25 +74,54 @@ export async function diffPlan(
 ): Promise<DiffResult> {
   const namespace = objects[0]?.metadata.namespace ?? '';
   const planned = objects.map(refOf);
-  const pruning = prunePlan(seen.inventory, planned, options.pruneVolumes);
+  // What the real prune would do, not what the inventory lists: an object since deleted, or
+  // re-made by hand (no longer ours), is not promised as a deletion.
+  const pruning = await classifyPrune(kubectl, namespace, prunePlan(seen.inventory, planned, options.pruneVolumes));
   const result: DiffResult = {
     objects: [],
-    prune: pruning.delete.map(refKey),
-    keep: pruning.keep.map(refKey),
+    prune: pruning.deleted.map(refKey),
+    keep: pruning.kept.map(refKey),
+    notOurs: pruning.notOurs.map(refKey),
+    release: pruning.released.map(refKey),
+    replace: [],
     conflicts: [],
   };
   if (seen.namespace === 'missing') {
     // Nothing namespaced can be dry-run in a namespace that does not exist yet: all new.
     return { ...result, namespace, objects: objects.map((object) => ({ object, change: 'create' })) };
   }
-  let after: LiveObject[];
-  try {
-    after = await applyObjects(kubectl, objects, { force: options.force, dryRun: true });
-  } catch (error) {
-    if (!(error instanceof ConflictError)) throw error;
-    result.conflicts = error.conflicts;
-    after = await applyObjects(kubectl, objects, { force: true, dryRun: true });
+  // A StatefulSet whose immutable fields change fails the dry run; the real run replaces it
+  // (ours) or stops (not ours). Say which, and dry-run the rest without it.
+  let dryRun = objects;
+  let after: LiveObject[] = [];
+  let force = options.force;
+  let settled = false;
+  // At most: one round of StatefulSets to set aside, one of conflicts, then the dry run that counts.
+  for (let attempt = 0; attempt < 3 && !settled; attempt += 1) {
+    try {
+      after = await applyObjects(kubectl, dryRun, { force, dryRun: true });
+      settled = true;
+    } catch (error) {
+      if (error instanceof ImmutableError && result.replace.length === 0) {
+        const owned = ownsStatefulSet(seen, namespace);
+        for (const name of error.names) {
+          if (owned(name)) result.replace.push(`StatefulSet ${name}`);
+          else result.conflicts.push(`StatefulSet ${name}: cannot change in place and was not created by this tool`);
+        }
+        const skipped = new Set(error.names);
+        dryRun = dryRun.filter((o) => !(o.kind === 'StatefulSet' && skipped.has(o.metadata.name)));
+        continue;
+      }
+      if (!(error instanceof ConflictError) || force) throw error;
+      result.conflicts.push(...error.conflicts);
+      force = true;
+    }
   }
+  if (!settled)
+    throw new Error(
+      'the server-side dry run kept failing; run `kubectl apply --server-side --dry-run=server` on the plan to see why',
+    );
+  const replaced = new Set(result.replace);
   const byKey = new Map(
     after.map((o) => [
       objectKey({ ...o, metadata: { ...o.metadata, namespace: o.metadata.namespace ?? namespace } }),
@@ -94,6 +129,7 @@ export async function diffPlan(
     ]),
   );
   for (const object of objects) {
+    if (replaced.has(`${object.kind} ${object.metadata.name}`)) continue;
     const live = seen.live.get(objectKey(object));
     const dry = byKey.get(objectKey(object));
     if (!live) {
@@ -135,24 +171,35 @@ export function formatDiff(result: DiffResult): string {
       );
     }
   }
+  for (const name of result.replace)
+    lines.push(`~ ${name} (replace: fields that cannot change in place change; its pods and volumes are kept)`);
   for (const name of result.prune) lines.push(`- ${name} (prune: delete)`);
   for (const name of result.keep) lines.push(`= ${name} (prune keeps it: volumes go only with --prune-volumes)`);
+  for (const name of result.notOurs) lines.push(`= ${name} (prune leaves it: no longer ours)`);
+  for (const name of result.release)
+    lines.push(`= ${name} (no longer managed, left in place: it existed before this stack)`);
   for (const conflict of result.conflicts)
     lines.push(`! ${conflict} (the apply would stop here; --force-conflicts takes the field)`);
   return lines.length ? `${lines.join('\n')}\n` : '';
 }
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 export function diffSummary(result: DiffResult): { text: string; changes: number } {
   const count = (change: Change) => result.objects.filter((o) => o.change === change).length;
   const creates = count('create') + (result.namespace ? 1 : 0);
-  const changes = creates + count('change') + result.prune.length + result.conflicts.length;
+  // Letting go of objects changes only the stack's own record, but it is still a change the run makes.
+  const untracked = result.notOurs.length + result.release.length;
+  const changed = count('change') + result.replace.length;
+  const changes = creates + changed + result.prune.length + result.conflicts.length + untracked;
   const parts = [
     `${creates} to create`,
-    `${count('change')} to change`,
+    `${changed} to change`,
     `${count('unchanged')} unchanged`,
     `${result.prune.length} to prune`,
   ];
-  if (result.keep.length) parts.push(`${result.keep.length} volumes kept`);
+  if (result.keep.length) parts.push(`${plural(result.keep.length, 'volume')} kept`);
+  if (untracked) parts.push(`${untracked} no longer tracked`);
   if (result.conflicts.length) parts.push(`${result.conflicts.length} conflicts`);
   return {
     text:

@@ -88,12 +88,15 @@ export function sameInventory(a: Inventory | undefined, b: Inventory): boolean {
 /**
  * The inventory after an apply: objects the apply created join `created`, objects that
  * existed before (and were not ours already) join `adopted`; nothing is dropped (prune does that).
+ * A volume prune kept (`retained`) was ours all along: applied again, it returns to `created`.
  */
 export function recordApplied(inventory: Inventory, created: ObjectRef[], applied: ObjectRef[]): Inventory {
-  const known = new Set([...inventory.created, ...inventory.adopted].map(refKey));
+  const appliedKeys = new Set(applied.map(refKey));
+  const returning = inventory.retained.filter((ref) => appliedKeys.has(refKey(ref)));
+  const known = new Set([...inventory.created, ...inventory.adopted, ...returning].map(refKey));
   const fresh = new Set(created.map(refKey));
   return {
-    created: sorted([...inventory.created, ...created]),
+    created: sorted([...inventory.created, ...returning, ...created]),
     adopted: sorted([
       ...inventory.adopted,
       ...applied.filter((ref) => !known.has(refKey(ref)) && !fresh.has(refKey(ref))),

@@ -43,8 +43,11 @@ function stub(ref: ObjectRef, namespace: string): K8sObject {
   return { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace } };
 }
 
-/** Deletes what the prune plan says, after checking each live object is still ours. */
-export async function prune(kubectl: Kubectl, namespace: string, plan: PrunePlan): Promise<PruneResult> {
+/**
+ * What the prune plan comes to on the live cluster: each candidate looked at once, deleted only
+ * when still there and still ours. `--diff` shows this, and the real prune then does it.
+ */
+export async function classifyPrune(kubectl: Kubectl, namespace: string, plan: PrunePlan): Promise<PruneResult> {
   const result: PruneResult = { deleted: [], kept: [], notOurs: [], released: plan.release };
   const candidates = [...plan.delete, ...plan.keep];
   if (candidates.length === 0) return result;
@@ -58,18 +61,23 @@ export async function prune(kubectl: Kubectl, namespace: string, plan: PrunePlan
   );
   const present = (ref: ObjectRef) => live.get(objectKey(stub(ref, namespace)));
   result.kept = plan.keep.filter((ref) => present(ref));
-  const deletable = plan.delete.filter((ref) => {
+  result.deleted = plan.delete.filter((ref) => {
     const object = present(ref);
     if (object && !ownedByUs(object)) result.notOurs.push(ref);
     return object && ownedByUs(object);
   });
-  if (deletable.length) {
+  return result;
+}
+
+/** Deletes what the prune plan says, after checking each live object is still ours. */
+export async function prune(kubectl: Kubectl, namespace: string, plan: PrunePlan): Promise<PruneResult> {
+  const result = await classifyPrune(kubectl, namespace, plan);
+  if (result.deleted.length) {
     await kubectl.run(['delete', '-f', '-', '--ignore-not-found', '--wait=true', '--timeout=120s'], {
-      input: toYaml(deletable.map((ref) => stub(ref, namespace))),
+      input: toYaml(result.deleted.map((ref) => stub(ref, namespace))),
       timeoutMs: 150_000,
     });
   }
-  result.deleted = deletable;
   return result;
 }
 

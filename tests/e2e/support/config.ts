@@ -52,3 +52,19 @@ export function writeConfig(config: Record<string, unknown>): string {
   writeFileSync(file, stringify(config));
   return file;
 }
+
+/**
+ * The harness registry's pull credentials, applied to exactly these workloads (a config that
+ * turns monitoring on must add prometheus and grafana; one that drops a component must drop it).
+ */
+export function e2eRegistries(h: Harness, appliesTo: string[]): Record<string, unknown>[] {
+  return [
+    {
+      name: 'e2e',
+      server: h.registry,
+      usernameEnv: 'DEMON_E2E_REGISTRY_USER',
+      passwordEnv: 'DEMON_E2E_REGISTRY_PASSWORD',
+      appliesTo,
+    },
+  ];
+}
