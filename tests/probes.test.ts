@@ -14,6 +14,8 @@ import { Kubectl } from '../lib/tools/kubectl.ts';
 import { diagnoseFinding } from '../lib/wait/diagnose.ts';
 import { describeOom, oomKills, podFindings, type Pod } from '../lib/wait/podstatus.ts';
 import { FakeRunner, recorded } from './helpers/fake-runner.ts';
+import type { StreamHandle } from '../lib/core/stream.ts';
+import { Redactor } from '../lib/core/redact.ts';
 import { fakeNats } from './helpers/fake-nats.ts';
 
 const asIs = (text: string) => text;
@@ -147,6 +149,73 @@ diagnosis(
       text,
       /claim data-nats-0:\n {4}\S+ +Normal +FailedBinding.*: no persistent volumes available for this claim and no storage class is set/,
     );
+  },
+);
+diagnosis(
+  'a failing readiness probe: the endpoint is asked once through a port-forward, its words shown masked',
+  async () => {
+    // busybox httpd's real CGI answer (bare-LF headers, as the kubelet's prober accepts).
+    const answer = recorded('readiness-cgi-503.http').replace('127.0.0.1:1', 'sekrit-host:1');
+    const server = createServer((socket) => socket.end(answer));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    const pod = {
+      kind: 'Pod',
+      metadata: { name: 'runtime-1' },
+      spec: {
+        containers: [
+          {
+            name: 'runtime',
+            ports: [{ name: 'http', containerPort: 8080 }],
+            readinessProbe: { httpGet: { path: '/cgi-bin/nats-ready', port: 'http' } },
+          },
+        ],
+      },
+    };
+    const forwards: string[][] = [];
+    const runner = Object.assign(
+      new FakeRunner()
+        .on((a) => a.includes('events'), { stdout: '{"items":[]}' })
+        .on((a) => a.includes('logs'), { stdout: '' })
+        .on((a) => a.includes('pod') && a.includes('runtime-1'), { stdout: JSON.stringify(pod) }),
+      {
+        stream(argv: string[], onStdout: (chunk: string) => void): StreamHandle {
+          forwards.push(argv);
+          setImmediate(() => onStdout(`Forwarding from 127.0.0.1:${port} -> 8080\n`));
+          let stopped: (value: { exitCode: null; signal: 'SIGTERM'; stderr: string }) => void = () => {};
+          const exited = new Promise<{ exitCode: null; signal: 'SIGTERM'; stderr: string }>((r) => (stopped = r));
+          return {
+            pid: 1,
+            exited,
+            stop: () => stopped({ exitCode: null, signal: 'SIGTERM', stderr: '' }),
+            serving() {},
+          };
+        },
+      },
+    );
+    const redactor = new Redactor();
+    redactor.add('sekrit-host');
+    try {
+      const text = await diagnoseFinding(new Kubectl(runner, { context: 'kind-demon' }, redactor), 'demon', {
+        cause: 'readiness',
+        pod: 'runtime-1',
+        container: 'runtime',
+        reason: 'NotReady',
+        message: 'running but not ready (its readiness probe is failing)',
+      });
+      assert.match(
+        text,
+        "readiness /cgi-bin/nats-ready says: HTTP 503: cannot reach nats at nats://***:1: nc: can't connect to remote host",
+      );
+      assert.not.match(text, 'sekrit');
+      assert.equal(
+        forwards[0]!.slice(-6, -2),
+        ['-n', 'demon', 'pod/runtime-1', ':8080'],
+        'the named port resolved to 8080',
+      );
+    } finally {
+      server.close();
+    }
   },
 );
 diagnosis.run();

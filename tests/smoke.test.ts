@@ -10,15 +10,9 @@ import { Children } from '../lib/core/children.ts';
 import { ProcessRunner } from '../lib/core/exec.ts';
 import { Redactor } from '../lib/core/redact.ts';
 import { TEMPLATES_DIR } from '../lib/core/session.ts';
-import {
-  checkDigests,
-  judgeProxyResult,
-  planChecks,
-  proxyPath,
-  runHealthChecks,
-  type PlannedCheck,
-} from '../lib/smoke/checks.ts';
+import { checkDigests, judgeProxyResult, planChecks, runHealthChecks, type PlannedCheck } from '../lib/smoke/checks.ts';
 import { smokePlan } from '../lib/smoke/steps.ts';
+import { serviceProxyPath } from '../lib/tools/api-proxy.ts';
 import { allGone, fakeKubectl } from './helpers/fake-kubectl.ts';
 import { FakeRunner, recorded } from './helpers/fake-runner.ts';
 import { planFor } from './helpers/plan.ts';
@@ -105,7 +99,7 @@ plan('every check hits exactly a path and container port the rendered probes use
 const proxy = suite('smoke: the API-server service proxy');
 proxy('the path names namespace, Service, port and the health path, query included', () => {
   assert.is(
-    proxyPath('demon', 'nats', 8222, '/healthz?js-enabled-only=true'),
+    serviceProxyPath('demon', 'nats', 8222, '/healthz?js-enabled-only=true'),
     '/api/v1/namespaces/demon/services/nats:8222/proxy/healthz?js-enabled-only=true',
   );
 });

@@ -50,30 +50,42 @@ export async function checkPulls(
   objects: K8sObject[],
   env: Record<string, string | undefined>,
   options: RegistryClientOptions = {},
+  onNodes: ReadonlySet<string> = new Set(),
 ): Promise<PullCheck[]> {
   return Promise.all(
-    imagesOf(objects).map(async ({ workload, image }) => {
-      const ref = parseImageRef(image);
-      const auth = credentialsFor(config, env, workload, image);
-      const answer = await headManifest(ref, auth?.credentials, options);
-      const verdict = verdictFor(answer, {
-        image: formatImageRef(ref),
-        registry: ref.registry,
-        operation: 'pull',
-        ...(auth ? { credentialsFrom: auth.from } : {}),
-      });
-      return { workload, image, verdict };
-    }),
+    imagesOf(objects)
+      .filter(({ image }) => !onNodes.has(image))
+      .map(async ({ workload, image }) => {
+        const ref = parseImageRef(image);
+        const auth = credentialsFor(config, env, workload, image);
+        const answer = await headManifest(ref, auth?.credentials, options);
+        const verdict = verdictFor(answer, {
+          image: formatImageRef(ref),
+          registry: ref.registry,
+          operation: 'pull',
+          ...(auth ? { credentialsFrom: auth.from } : {}),
+        });
+        return { workload, image, verdict };
+      }),
   );
 }
 
+/**
+ * Images a lock pins by tag were `kind load`ed onto the nodes (build-images --no-push --load):
+ * no registry holds them, and the kubelet does not pull them (IfNotPresent), so on kind they
+ * are not looked up. On any other cluster they must be pullable like every other image.
+ */
+export function loadedIntoKind(provider: 'kind' | 'existing', pinned: Record<string, string>): Set<string> {
+  return new Set(provider === 'kind' ? Object.values(pinned).filter((ref) => !ref.includes('@')) : []);
+}
+
 /** Throws one error listing every image that cannot be pulled; returns a summary otherwise. */
-export function assertPullable(checks: PullCheck[]): string {
+export function assertPullable(checks: PullCheck[], loaded = 0): string {
   const failed = checks.filter((c) => c.verdict.kind !== 'ok');
   if (failed.length) {
     throw new Error(
       `${failed.length} of ${checks.length} images cannot be pulled:\n${failed.map((c) => `  ${c.workload}: ${c.verdict.sentence}`).join('\n')}`,
     );
   }
-  return `${checks.length} images found`;
+  return `${checks.length} images found${loaded ? `, ${loaded} loaded into kind (not looked up)` : ''}`;
 }

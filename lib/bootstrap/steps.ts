@@ -16,9 +16,10 @@ import { preflight } from '../tools/preflight.ts';
 import { providerFor, type Provider } from '../tools/provider.ts';
 import type { Snapshot, Workload } from '../wait/podstatus.ts';
 import { assess, waitForWorkloads } from '../wait/wait.ts';
-import { assertPullable, checkPulls } from './check-pull.ts';
+import { assertPullable, checkPulls, imagesOf, loadedIntoKind } from './check-pull.ts';
 import {
   applyObjects,
+  ownsStatefulSet,
   ensureNamespace,
   look,
   outcomesOf,
@@ -26,15 +27,7 @@ import {
   type Look,
   type ObjectOutcome,
 } from './converge.ts';
-import {
-  EMPTY_INVENTORY,
-  inventoryObject,
-  ownedByUs,
-  recordApplied,
-  refOf,
-  sameInventory,
-  type Inventory,
-} from './inventory.ts';
+import { EMPTY_INVENTORY, inventoryObject, recordApplied, refOf, sameInventory, type Inventory } from './inventory.ts';
 import { diffPlan, diffSummary, type DiffResult } from './diff.ts';
 import { describePrune, inventoryAfterPrune, prune, prunePlan } from './prune.ts';
 
@@ -138,7 +131,9 @@ export const preflightStep: Step<BootstrapContext> = {
 export const checkPullStep: Step<BootstrapContext> = {
   name: 'check pulls',
   async run(c) {
-    return assertPullable(await checkPulls(c.config, c.plan!.manifests, c.session.env));
+    const loaded = loadedIntoKind(c.provider.name, c.planInputs.images ?? {});
+    const present = imagesOf(c.plan!.manifests).filter(({ image }) => loaded.has(image)).length;
+    return assertPullable(await checkPulls(c.config, c.plan!.manifests, c.session.env, {}, loaded), present);
   },
 };
 
@@ -204,10 +199,7 @@ export function applyStep(select: (plan: Plan) => K8sObject[]): Step<BootstrapCo
       try {
         applied = await applyObjects(c.kubectl, objects, {
           force: c.options.forceConflicts,
-          ownsStatefulSet: (name) => {
-            const live = seen.live.get(objectKey({ kind: 'StatefulSet', metadata: { name, namespace } }));
-            return live !== undefined && ownedByUs(live);
-          },
+          ownsStatefulSet: ownsStatefulSet(seen, namespace),
           onReplace: (name) => replaced.push(name),
         });
       } catch (error) {

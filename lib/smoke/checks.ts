@@ -19,6 +19,7 @@ import {
   type RetryPolicy,
 } from './health.ts';
 import { ForwardError, PortForward } from '../tools/port-forward.ts';
+import { proxyFailure, serviceProxyPath } from '../tools/api-proxy.ts';
 import type { NamedResult } from './report.ts';
 import type { Config, Health } from '../config/schema.ts';
 import { parseDuration } from '../config/formats.ts';
@@ -150,26 +151,6 @@ export function planChecks(config: Config): PlannedCheck[] {
   });
 }
 
-export function proxyPath(namespace: string, service: string, port: number, path: string): string {
-  return `/api/v1/namespaces/${namespace}/services/${service}:${port}/proxy${path.startsWith('/') ? path : `/${path}`}`;
-}
-
-/** The API server's status reasons, as `kubectl get --raw` prints them, back to HTTP codes. */
-const REASON_STATUS: Record<string, number> = {
-  BadRequest: 400,
-  Unauthorized: 401,
-  Forbidden: 403,
-  NotFound: 404,
-  MethodNotAllowed: 405,
-  NotAcceptable: 406,
-  Conflict: 409,
-  Gone: 410,
-  TooManyRequests: 429,
-  InternalError: 500,
-  ServiceUnavailable: 503,
-  Timeout: 504,
-};
-
 /** Judges `kubectl get --raw .../proxy/PATH`: stdout is the body; an error names its reason on stderr. */
 export function judgeProxyResult(
   exitCode: number,
@@ -179,13 +160,9 @@ export function judgeProxyResult(
   mask: Mask = (text) => text,
 ): AttemptOutcome {
   if (exitCode === 0) return judgeResponse(200, stdout, bodyMatch, mask);
-  const lines = mask(stderr).trim().split('\n').filter(Boolean);
-  const last = lines[lines.length - 1] ?? `kubectl exited with ${exitCode}`;
-  const reason = /Error from server \((\w+)\)/.exec(stderr)?.[1];
-  const status = reason ? REASON_STATUS[reason] : undefined;
   // The API server quotes the service's own body: show that, as the port-forward path does.
-  const body = /an error on the server \("(.*)"\) has prevented the request/.exec(last)?.[1];
-  return { ok: false, ...(status ? { status } : {}), detail: `${status ? `HTTP ${status}: ` : ''}${body ?? last}` };
+  const { status, said } = proxyFailure(exitCode, mask(stderr));
+  return { ok: false, ...(status ? { status } : {}), detail: `${status ? `HTTP ${status}: ` : ''}${said}` };
 }
 
 export interface CheckEvent {
@@ -239,7 +216,7 @@ async function runCheck(check: PlannedCheck, forward: PortForward, options: Heal
   let fallback = '';
   const viaProxy = async (timeoutMs: number): Promise<AttemptOutcome> => {
     const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
-    const path = proxyPath(options.namespace, check.service, check.port, check.path);
+    const path = serviceProxyPath(options.namespace, check.service, check.port, check.path);
     const r = await options.kubectl.exec(['get', '--raw', path, `--request-timeout=${seconds}s`], {
       timeoutMs: timeoutMs + 2_000,
     });

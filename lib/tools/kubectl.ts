@@ -89,6 +89,11 @@ export class Kubectl {
     private readonly redactor?: Redactor,
   ) {}
 
+  /** What the cluster said, with every known secret masked: before any of it is cut or shown. */
+  mask(text: string): string {
+    return this.redactor ? this.redactor.mask(text) : text;
+  }
+
   argv(args: string[]): string[] {
     return [
       'kubectl',

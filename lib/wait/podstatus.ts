@@ -38,7 +38,12 @@ export interface Pod {
   kind: 'Pod';
   metadata: { name: string; namespace?: string; labels?: Record<string, string>; deletionTimestamp?: string };
   spec?: {
-    containers?: { name: string; resources?: { limits?: { memory?: string } } }[];
+    containers?: {
+      name: string;
+      resources?: { limits?: { memory?: string } };
+      ports?: { name?: string; containerPort: number }[];
+      readinessProbe?: { httpGet?: { path?: string; port?: number | string; scheme?: string } };
+    }[];
     volumes?: { name: string; persistentVolumeClaim?: { claimName: string } }[];
   };
   status?: {
