@@ -2,7 +2,8 @@
  * Benchmarks (never timed assertions in tests). `npm run bench` runs what this machine can:
  * the dry-run always; the re-run overhead and the image pipeline when the e2e cluster is up
  * (`npm run cluster:up`).
- *   tsx bench/run.ts [dry-run|rerun|images|smoke|nightly]...
+ *   tsx bench/run.ts [dry-run|rerun|images|smoke|nightly|history|kind]...
+ * `kind` (real kind clusters, a few minutes) runs only when named.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -39,6 +40,8 @@ if (want('smoke')) {
   if (clusterUp) results.push(...(await benchSmoke()));
   else skipped('smoke');
 }
+
+if (wanted.includes('kind')) results.push(...(await import('./kind.ts')).benchKind());
 
 for (const r of results) {
   const unit = r.name.endsWith('(%)') ? '%' : ' ms';

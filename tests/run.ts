@@ -3,6 +3,7 @@
  *   tsx tests/run.ts           unit suites (tests/*.test.ts): no daemon, no cluster
  *   tsx tests/run.ts --e2e     the real-infrastructure lane (tests/e2e/*.test.ts)
  *   tsx tests/run.ts --browser the page as a person sees it, in headless Chromium (tests/browser/*.test.ts)
+ *   tsx tests/run.ts --kind    the default path: real kind clusters, offline node image (tests/e2e/kind/*.test.ts)
  *   tsx tests/run.ts FILTER    only suites whose file name contains FILTER
  */
 import { readdirSync } from 'node:fs';
@@ -14,8 +15,14 @@ const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const e2e = args.includes('--e2e');
 const browser = args.includes('--browser');
+const kind = args.includes('--kind');
 const filter = args.find((arg) => !arg.startsWith('--'));
-const dir = e2e ? join(here, 'e2e') : browser ? join(here, 'browser') : here;
+const lanes: [boolean, string][] = [
+  [e2e, join(here, 'e2e')],
+  [browser, join(here, 'browser')],
+  [kind, join(here, 'e2e', 'kind')],
+];
+const dir = lanes.find(([on]) => on)?.[1] ?? here;
 const files = readdirSync(dir)
   .filter((name) => name.endsWith('.test.ts') && (!filter || name.includes(filter)))
   .sort();
