@@ -52,7 +52,7 @@ export function benchKind(runs = 3): BenchResult[] {
   ];
   const file = kindConfig(CLUSTER, {
     namespace: 'demon',
-    nats: { image: images.nats },
+    nats: { image: images.nats, exporter: { image: images.exporter } },
     components,
     registries: [registryEntry(['nats', ...components.map((c) => c.name)])],
   });

@@ -6,7 +6,10 @@ import { parseAllDocuments } from 'yaml';
 import { planObjects, redactedPlanYaml } from '../lib/render/plan.ts';
 import { REPO_ROOT } from '../lib/core/session.ts';
 import { k8sSchemaErrors } from './helpers/k8s-schema.ts';
-import { planFor } from './helpers/plan.ts';
+import { fakeEnv, planFor } from './helpers/plan.ts';
+import { buildPlan } from '../lib/render/plan.ts';
+import { Redactor } from '../lib/core/redact.ts';
+import { TEMPLATES_DIR } from '../lib/core/session.ts';
 
 // Set UPDATE_GOLDEN=1 to rewrite the golden files after an intended change, then review the diff.
 const UPDATE = process.env.UPDATE_GOLDEN === '1';
@@ -61,5 +64,29 @@ order('a dry-run of the default config has one Deployment per component and NATS
     .filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet')
     .map((o) => `${o.kind}/${o.metadata.name}`);
   assert.equal(workloads, ['StatefulSet/nats', 'Deployment/runtime', 'Deployment/engine', 'Deployment/operate-ui']);
+});
+order('turning monitoring on or off changes no pod template: NATS and the components are not restarted', () => {
+  const { config } = planFor(join(REPO_ROOT, CASES.everything));
+  const templates = (monitoring: boolean) => {
+    const c = { ...config, monitoring: { ...config.monitoring, enabled: monitoring } };
+    const env = fakeEnv(c);
+    const plan = buildPlan({
+      config: c,
+      configFile: CASES.everything,
+      templatesDir: TEMPLATES_DIR,
+      env,
+      redactor: new Redactor(),
+    });
+    const stack = new Set(['nats', ...config.components.map((x) => x.name)]);
+    return Object.fromEntries(
+      plan.manifests
+        .filter((o) => (o.kind === 'Deployment' || o.kind === 'StatefulSet') && stack.has(o.metadata.name))
+        .map((o) => [o.metadata.name, JSON.stringify((o.spec as { template: unknown }).template)]),
+    );
+  };
+  const on = templates(true);
+  assert.equal(Object.keys(on).sort(), ['nats', ...config.components.map((x) => x.name)].sort());
+  assert.equal(templates(false), on);
+  assert.match(on.nats!, /prometheus\.io\/scrape/, 'NATS carries the scrape annotations either way');
 });
 order.run();

@@ -112,7 +112,9 @@ const component = z
         path: httpPath.default('/metrics').describe('path of the Prometheus metrics'),
       })
       .optional()
-      .describe('where the component serves Prometheus metrics; with monitoring on, Prometheus scrapes it'),
+      .describe(
+        "where the component serves Prometheus metrics: its pods are annotated for scraping (by this stack's Prometheus when monitoring is on, or a cluster's own)",
+      ),
     build: componentBuild.optional(),
   })
   .describe('one Demon service, deployed as a Deployment and a Service');
@@ -201,7 +203,12 @@ const nats = z
     runAsUser: userId.default(1000).describe('non-root user id NATS runs as'),
     exporter: z
       .strictObject({
-        enabled: z.boolean().default(true).describe('run the exporter beside NATS when monitoring is on'),
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe(
+            'run the exporter beside NATS, annotated for scraping; independent of monitoring.enabled, so turning monitoring on or off never restarts NATS',
+          ),
         image: imageReference
           .default('natsio/prometheus-nats-exporter:0.15.0')
           .describe('prometheus-nats-exporter image'),

@@ -89,18 +89,23 @@ export function indented(output: Output): Output {
   };
 }
 
-/** A step that runs `steps` against `context()`; its outcome is the last sub-step's. */
+/**
+ * A step that runs `steps` against `context()`; its outcome is `summary` of the sub-steps'
+ * records, or the last sub-step's when there is none.
+ */
 export function nested<C, S>(
   name: string,
   output: Output,
   steps: (parent: C) => Step<S>[],
   context: (parent: C) => S,
+  summary?: (child: S, records: StepRecord[]) => string | undefined,
 ): Step<C> {
   return {
     name,
     async run(parent) {
-      const records = await runSteps(steps(parent), context(parent), indented(output));
-      return records.at(-1)?.outcome;
+      const child = context(parent);
+      const records = await runSteps(steps(parent), child, indented(output));
+      return summary ? summary(child, records) : records.at(-1)?.outcome;
     },
   };
 }

@@ -174,6 +174,14 @@ export function nightlySteps(c: NightlyContext): Step<NightlyContext>[] {
         n.boot ??= { ...bootstrapContext(n.config, n.session, nightlyPlanInputs(n)), signal: n.options.signal };
         return n.boot;
       },
+      // What was deployed, not the last sub-step's words (prune's "0 deleted").
+      (boot, records) =>
+        [
+          `${boot.changed} ${boot.changed === 1 ? 'object' : 'objects'} created or changed`,
+          records.find((r) => r.name === 'wait for workloads')?.outcome,
+        ]
+          .filter(Boolean)
+          .join(', '),
     ),
     smokeStep,
   ];

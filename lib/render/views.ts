@@ -121,8 +121,10 @@ function podView(
   scrape?: { port: number; path: string },
 ): PodView {
   const pullSecrets = pullSecretsFor(config, name);
-  // Only where Prometheus runs: the annotations are what its pod discovery keeps.
-  const annotated = scrape && config.monitoring.enabled;
+  // Whether or not this stack's Prometheus runs: turning monitoring on or off must not change
+  // a pod template (that would restart NATS and every component), and a cluster's own
+  // Prometheus can use the same annotations.
+  const annotated = scrape !== undefined;
   return {
     name: y(name),
     component: y(role),
@@ -189,7 +191,9 @@ export function componentView(config: Config, component: Component, images: Imag
 
 export function natsView(config: Config, images: ImageOverrides = {}): NatsView {
   const { nats } = config;
-  const exporter = config.monitoring.enabled && nats.exporter.enabled ? nats.exporter : undefined;
+  // Independent of monitoring.enabled for the same reason as the annotations: no NATS restart
+  // when monitoring is turned on or off.
+  const exporter = nats.exporter.enabled ? nats.exporter : undefined;
   const memLimit = goMemLimit(nats.resources.limits.memory);
   const scrape = exporter && { port: exporter.port, path: '/metrics' };
   return {

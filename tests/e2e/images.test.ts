@@ -104,7 +104,10 @@ images('bootstrap deploys the pinned digests and the pods run exactly them', () 
   login(h);
   writeFileSync(
     configFile,
-    stringify({ ...config, nats: { image: buildAndPush(h, buildContext(), 'nats', '8222', unique('nats')) } }),
+    stringify({
+      ...config,
+      nats: { image: buildAndPush(h, buildContext(), 'nats', '8222', unique('nats')), exporter: { enabled: false } },
+    }),
   );
   const lock = readLockFile();
   const r = runScript('bootstrap.mts', ['--config', configFile, '--lock', lockFile], h.env);

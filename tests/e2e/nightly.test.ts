@@ -16,12 +16,13 @@ import { REPO_ROOT } from '../../lib/core/session.ts';
 import { runScript } from '../helpers/cli.ts';
 import { builtComponents, commitAll, demonCheckout } from './support/demon-checkout.ts';
 import { harness, kubectl, unique } from './support/harness.ts';
-import { buildAndPush, buildContext, login } from './support/images.ts';
+import { login, realServers } from './support/images.ts';
 import { BROKEN_HEALTH_PATH, brokenHealthContext, portForwardPids } from './support/smoke.ts';
 
 const h = harness();
 login(h);
-const natsImage = buildAndPush(h, buildContext(), 'nats', '8222', unique('nats'));
+// The real nats-server: the smoke's function checks speak its client protocol and read /jsz.
+const natsImage = realServers(h).nats;
 
 function nightlySetup(name: string, breakRuntime = false) {
   const checkout = demonCheckout();
@@ -40,7 +41,7 @@ function nightlySetup(name: string, breakRuntime = false) {
     stringify({
       cluster: { provider: 'existing', context: h.context },
       namespace,
-      nats: { image: natsImage },
+      nats: { image: natsImage, exporter: { enabled: false } },
       components,
       registries: [
         {

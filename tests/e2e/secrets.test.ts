@@ -21,7 +21,7 @@ const checkPull = suite('e2e: secrets.mts --check-pull verdicts from the real re
 checkPull('good credentials: every image found', () => {
   const r = runScript('secrets.mts', ['--config', file, '--check-pull'], env);
   assert.is(r.code, 0, r.stderr);
-  assert.match(r.stderr, /✓ check pulls: 4 images found/);
+  assert.match(r.stderr, /✓ check pulls: 5 images found/);
 });
 checkPull('a wrong password: 401 names the env vars to fix, never the value', () => {
   const r = runScript('secrets.mts', ['--config', file, '--check-pull'], {
@@ -36,10 +36,13 @@ checkPull('a wrong password: 401 names the env vars to fix, never the value', ()
   assert.not.match(r.stderr, 'wrong-password-123');
 });
 checkPull('a tag that was never pushed: manifest unknown', () => {
-  const missing = writeConfig({ ...config, nats: { image: `${h.registry}/demon-e2e/nats:never-pushed` } });
+  const missing = writeConfig({
+    ...config,
+    nats: { ...(config.nats as object), image: `${h.registry}/demon-e2e/nats:never-pushed` },
+  });
   const r = runScript('secrets.mts', ['--config', missing, '--check-pull'], env);
   assert.is(r.code, 1);
-  assert.match(r.stderr, /1 of 4 images cannot be pulled/);
+  assert.match(r.stderr, /1 of 5 images cannot be pulled/);
   assert.match(r.stderr, /nats: 404 not found \(MANIFEST_UNKNOWN\)/);
 });
 checkPull('a registry that is down: a clear error in bounded time', () => {

@@ -103,11 +103,13 @@ smoke('a healthy stack passes: every path through a port-forward, every digest m
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stderr, /✓ health checks: 7 passed \(port-forward\)/);
   assert.match(r.stderr, /✓ image digests: 3 components match/);
-  assert.match(r.stderr, /smoke PASSED: 12 of 12 checks passed/);
+  assert.match(r.stderr, /✓ function checks: 2 passed \(port-forward\)/);
+  assert.match(r.stderr, /smoke PASSED: 15 of 15 checks passed/);
   const report = JSON.parse(readFileSync(join(dir, 'smoke.json'), 'utf8'));
   assert.is(report.status, 'passed');
-  assert.equal(report.results.filter((x: { method?: string }) => x.method === 'port-forward').length, 7);
-  assert.match(readFileSync(join(dir, 'junit.xml'), 'utf8'), /tests="12" failures="0"/);
+  // 7 health paths and 2 function checks (NATS' client protocol, JetStream's limits).
+  assert.equal(report.results.filter((x: { method?: string }) => x.method === 'port-forward').length, 9);
+  assert.match(readFileSync(join(dir, 'junit.xml'), 'utf8'), /tests="15" failures="0"/);
   assert.ok(existsSync(join(dir, 'manifests.yaml')) && existsSync(join(dir, 'images.lock.json')));
   assertNothingSecret(dir);
   assert.equal(portForwardPids(healthyNs), [], 'a port-forward outlived the run');

@@ -32,7 +32,7 @@ const work = mkdtempSync(join(tmpdir(), 'demon-kind-images-'));
 const lockFile = join(work, 'images.lock.json');
 const configFile = kindConfig(LANE_CLUSTER, {
   namespace,
-  nats: { image: laneImages().nats },
+  nats: { image: laneImages().nats, exporter: { image: laneImages().exporter } },
   components: builtComponents(REGISTRY.host, repo),
   registries: [registryEntry(['nats'])],
   build: { source: demonCheckout() },

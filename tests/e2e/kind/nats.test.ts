@@ -83,7 +83,7 @@ nats('a component pointed at the wrong NATS is not ready: bootstrap and smoke na
   const wrongUrl = 'nats://nats.nowhere.svc:4222';
   const file = kindConfig(LANE_CLUSTER, {
     namespace,
-    nats: { image: images.nats },
+    nats: { image: images.nats, exporter: { image: images.exporter } },
     components: [
       {
         name: 'runtime',

@@ -54,7 +54,7 @@ function nightlySetup(name: string, breakRuntime = false) {
         },
       },
       namespace: 'demon',
-      nats: { image: nats },
+      nats: { image: nats, exporter: { enabled: false } },
       components,
       registries: [registryEntry(['nats', 'runtime', 'engine', 'operate-ui'])],
       build: { source: checkout },

@@ -29,7 +29,7 @@ export function e2eConfig(h: Harness, options: E2eOptions): Record<string, unkno
   return {
     cluster: { provider: 'existing', context: h.context },
     namespace: options.namespace,
-    nats: { image: images.nats },
+    nats: { image: images.nats, exporter: { image: images.exporter } },
     components,
     registries: [
       {

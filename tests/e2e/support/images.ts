@@ -49,6 +49,8 @@ export function buildAndPush(h: Harness, context: string, name: string, port: st
 export interface StackImages {
   /** The real nats-server (tests/e2e/servers), not a stand-in. */
   nats: string;
+  /** The real prometheus-nats-exporter: NATS' sidecar in every stack (nats.exporter). */
+  exporter: string;
   runtime: string;
   engine: string;
   'operate-ui': string;
@@ -143,6 +145,7 @@ export function buildStack(h: Harness, tag: string): StackImages {
   login(h);
   return {
     nats: realServers(h).nats,
+    exporter: realServers(h).exporter,
     runtime: buildAndPush(h, context, 'runtime', '8080', tag),
     engine: buildAndPush(h, context, 'engine', '8081', tag),
     'operate-ui': buildAndPush(h, context, 'operate-ui', '3000', tag),
