@@ -145,3 +145,16 @@ cli('an unreachable cluster is exit 1 and names the context', () => {
   assert.ok(r.stderr.split('\n').length < 12, `a short error, not kubectl's every retry:\n${r.stderr}`);
 });
 cli.run();
+
+const schemaCli = suite('cli: schema.mts takes the flags every script takes');
+schemaCli('--config is validated, not ignored; --verbose says what was generated; --check passes', () => {
+  const ok = runScript('schema.mts', ['--check', '--config', 'config/demon.yaml', '--verbose']);
+  assert.is(ok.code, 0, ok.stderr);
+  assert.match(ok.stderr, 'config/demon.yaml: valid');
+  assert.match(ok.stderr, /demon\.schema\.json: \d+ bytes generated/);
+  assert.match(ok.stderr, 'config/demon.schema.json: unchanged');
+  const bad = runScript('schema.mts', ['--check', '--config', 'tests/fixtures/invalid-unknown-key.yaml']);
+  assert.is(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /invalid-unknown-key\.yaml:6:5 components\[0\]\.imgae: unknown key/);
+});
+schemaCli.run();

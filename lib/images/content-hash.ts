@@ -5,7 +5,7 @@
  * so build-images can skip it.
  */
 import { createHash } from 'node:crypto';
-import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, readlinkSync, type Stats } from 'node:fs';
 import { join, relative } from 'node:path';
 import * as dockerignoreModule from '@balena/dockerignore';
 import type { Ignore } from '@balena/dockerignore';
@@ -55,6 +55,12 @@ export function contextFiles(context: string, rules: IgnoreRules): string[] {
   return files;
 }
 
+/** What docker's context keeps of a file besides its bytes: a symlink, an executable, a file. */
+function fileType(stat: Stats): 'link' | 'exec' | 'file' {
+  if (stat.isSymbolicLink()) return 'link';
+  return stat.mode & 0o111 ? 'exec' : 'file';
+}
+
 export function contentHash(inputs: HashInputs): string {
   let rules: IgnoreRules = { ignores: () => false, reincludes: false };
   try {
@@ -68,7 +74,7 @@ export function contentHash(inputs: HashInputs): string {
   for (const file of contextFiles(inputs.context, rules).filter(used)) {
     const path = join(inputs.context, file);
     const stat = lstatSync(path);
-    hash.update(`${file}\0${stat.isSymbolicLink() ? 'link' : stat.mode & 0o111 ? 'exec' : 'file'}\0`);
+    hash.update(`${file}\0${fileType(stat)}\0`);
     hash.update(stat.isSymbolicLink() ? readlinkSync(path) : readFileSync(path));
     hash.update('\0');
   }
