@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { suite } from 'uvu';
@@ -231,5 +231,11 @@ page('scripts/history-page.mts draws the page from a history file; a missing fil
   const missing = runScript('history-page.mts', ['--history', join(dir, 'nope.jsonl')]);
   assert.is(missing.code, 2);
   assert.match(missing.stderr, /--history .*nope\.jsonl: no such file/);
+  // Without --history: the config's nightly.history, relative to the working directory.
+  const config = join(dir, 'demon.yaml');
+  writeFileSync(config, 'nightly: { history: artifacts/history.jsonl }\n');
+  const fromConfig = runScript('history-page.mts', ['--config', config, '--out', join(dir, 'page.html')], {}, dir);
+  assert.is(fromConfig.code, 0, fromConfig.stderr);
+  assert.match(fromConfig.stdout, /page\.html: 40 runs/);
 });
 page.run();
