@@ -8,7 +8,7 @@
  * Runs alternate, so drift on this shared machine hits both sides alike. Needs the kind lane
  * (tests/e2e/kind/prepare.sh: the offline node image) and a docker daemon.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -128,6 +128,7 @@ export function benchKind(runs = 3): BenchResult[] {
     }
   } finally {
     deleteCluster();
+    rmSync(dir, { recursive: true, force: true }); // the plan file holds the pull Secret
   }
   return [
     { name: 'kind: bootstrap.mts from no cluster to all ready (whole script)', ...stats(create.tool) },
