@@ -6,7 +6,7 @@
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -146,9 +146,13 @@ export function pushImage(local: string, name: string): string {
       stdio: ['pipe', 'pipe', 'pipe'],
       timeout: 300_000,
     });
-  docker(['login', REGISTRY.host, '-u', REGISTRY.user, '--password-stdin'], password);
-  docker(['tag', local, ref]);
-  docker(['push', '-q', ref]);
+  try {
+    docker(['login', REGISTRY.host, '-u', REGISTRY.user, '--password-stdin'], password);
+    docker(['tag', local, ref]);
+    docker(['push', '-q', ref]);
+  } finally {
+    rmSync(config, { recursive: true, force: true }); // the login's auth stays on no disk
+  }
   return ref;
 }
 

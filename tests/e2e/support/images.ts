@@ -5,7 +5,7 @@
  * an image already on the node would be started without any credentials.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../../lib/core/session.ts';
@@ -16,6 +16,7 @@ const APP_DIR = join(REPO_ROOT, 'tests', 'e2e', 'app');
 // The tests' own docker config: a login must never land in root's ~/.docker, where the
 // kubelet (and other tools) would pick the credentials up.
 const DOCKER_CONFIG = mkdtempSync(join(tmpdir(), 'demon-e2e-docker-'));
+process.once('exit', () => rmSync(DOCKER_CONFIG, { recursive: true, force: true }));
 
 function docker(args: string[], input?: string): string {
   return execFileSync('docker', args, {
